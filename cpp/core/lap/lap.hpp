@@ -1,0 +1,78 @@
+// Dense linear assignment solvers: the public contract of the assignment core.
+//
+// Conventions shared by every solver here:
+// - `cost` is a dense row-major n x m matrix (element (i, j) at cost[i * m + j]), T is float
+//   or double. n > m and n < m are both allowed; min(n, m) pairs are assigned.
+// - `maximize` selects the sense. A forbidden entry is +inf when minimising and -inf when
+//   maximising; NaN anywhere, or an infinity of the other sign, is Status::invalid_cost.
+// - On success `col4row[i]` (length n) is the column of row i, or -1 when row i is left
+//   unassigned (only when n > m), and `*objective` is the sum of the assigned entries of the
+//   original cost matrix, accumulated in double.
+// - Inputs are never modified. `Workspace` holds scratch buffers that grow on demand, so a
+//   batch reuses them instead of allocating per problem; one workspace per thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "core/status.hpp"
+
+namespace semrsm::lap {
+
+// Scratch buffers owned by one thread and reused across problems. Solvers may keep any
+// state they like here; callers only create it and pass it back.
+struct Workspace {
+  std::vector<double> d0, d1, d2, d3;
+  std::vector<float> f0, f1, f2, f3;
+  std::vector<int64_t> i0, i1, i2, i3;
+  std::vector<uint8_t> b0, b1;
+};
+
+// Exact solver (shortest augmenting paths, Jonker-Volgenant family). Returns
+// Status::infeasible when no complete assignment avoids the forbidden entries.
+template <class T>
+Status hungarian(const T* cost, int64_t n, int64_t m, bool maximize, int64_t* col4row,
+                 double* objective, Workspace& ws);
+
+// Greedy: repeatedly takes the best remaining entry (ties broken by lower row, then lower
+// column). Not optimal; forbidden entries are never taken, so it can report
+// Status::infeasible where an exact solver would not.
+template <class T>
+Status greedy(const T* cost, int64_t n, int64_t m, bool maximize, int64_t* col4row,
+              double* objective, Workspace& ws);
+
+struct AuctionOptions {
+  // Final epsilon, relative to the largest absolute finite cost (0 uses 1e-6 / min(n, m)).
+  double eps_final = 0.0;
+  // Factor by which epsilon shrinks between scaling phases (> 1).
+  double eps_factor = 7.0;
+};
+
+struct AuctionReport {
+  double eps_final = 0.0;  // absolute epsilon of the last phase
+  double bound = 0.0;      // certified: |optimum - objective| <= bound (dual gap from prices)
+};
+
+// Forward auction with epsilon scaling (Bertsekas). `prices` (length max(n, m), may be null)
+// receives the final column prices (in the minimisation sense) behind the certified bound.
+template <class T>
+Status auction(const T* cost, int64_t n, int64_t m, bool maximize, const AuctionOptions& opts,
+               int64_t* col4row, double* objective, double* prices, AuctionReport* report,
+               Workspace& ws);
+
+// Fills `out` (nr x nc, row-major) with the cost block of the given rows and columns.
+template <class T>
+using BlockCostFn =
+    std::function<void(const int64_t* rows, int64_t nr, const int64_t* cols, int64_t nc, T* out)>;
+
+// Batch-Optimal (Wald et al. 2024): order rows by row_keys and columns by col_keys
+// (descending), cut both orders into consecutive windows of `window`, solve each window
+// exactly. Only the window blocks are ever requested from `block_cost`. With n != m the
+// surplus of the longer side is left unassigned in the last windows.
+template <class T>
+Status batch_optimal(int64_t n, int64_t m, const double* row_keys, const double* col_keys,
+                     int64_t window, const BlockCostFn<T>& block_cost, bool maximize,
+                     int64_t* col4row, double* objective, Workspace& ws);
+
+}  // namespace semrsm::lap

@@ -1,0 +1,12 @@
+"""semrsm_native: exact and fast semantic representational similarity matrices.
+
+Semantic RSMs (Wald et al., NeurIPS 2024) compare the responses of a layer to N samples while
+ignoring where things appear: each pair of samples is aligned by the permutation of spatial
+positions (or tokens) that maximises their similarity, a linear assignment problem.
+"""
+
+from ._info import build_info
+
+__version__ = "0.1.0"
+
+__all__ = ["build_info", "__version__"]
