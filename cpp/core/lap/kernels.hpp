@@ -23,6 +23,8 @@ struct Kernels {
   // The two smallest c[k] - v[k] in (value, index) order: u1 at j1, u2 at j2 != j1
   // (u2 = +inf and j2 = -1 when n == 1).
   void (*two_min)(const Tc* c, const W* v, int64_t n, W* u1, int64_t* j1, W* u2, int64_t* j2);
+  // min over k of c[k] - v[k] (+inf when n == 0).
+  W (*row_min)(const Tc* c, const W* v, int64_t n);
   SimdLevel level;
 };
 

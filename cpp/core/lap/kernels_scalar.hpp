@@ -61,4 +61,14 @@ void two_min(const Tc* c, const W* v, int64_t n, W* u1, int64_t* j1, W* u2, int6
   *j2 = jb;
 }
 
+template <class Tc, class W>
+W row_min(const Tc* c, const W* v, int64_t n) {
+  W mn = std::numeric_limits<W>::infinity();
+  for (int64_t k = 0; k < n; ++k) {
+    const W x = static_cast<W>(c[k]) - v[k];
+    mn = x < mn ? x : mn;
+  }
+  return mn;
+}
+
 }  // namespace semrsm::lap::detail::scalar
