@@ -254,6 +254,30 @@ SEMRSM_AVX512 double row_min_fd(const float* c, const double* v, int64_t n) {
   return _mm512_reduce_min_pd(mn);
 }
 
+SEMRSM_AVX512 void col_min_f(const float* c, float* v, int32_t* arg, int64_t n, int32_t i) {
+  const __m512i iv = _mm512_set1_epi32(i);
+  for (int64_t k = 0; k < n; k += 16) {
+    const __mmask16 tail = n - k >= 16 ? static_cast<__mmask16>(0xffff)
+                                       : static_cast<__mmask16>((1u << (n - k)) - 1u);
+    const __m512 x = _mm512_maskz_loadu_ps(tail, c + k);
+    const __mmask16 lt = _mm512_mask_cmp_ps_mask(tail, x, _mm512_maskz_loadu_ps(tail, v + k), _CMP_LT_OQ);
+    _mm512_mask_storeu_ps(v + k, lt, x);
+    _mm512_mask_storeu_epi32(arg + k, lt, iv);
+  }
+}
+
+SEMRSM_AVX512 void col_min_d(const double* c, double* v, int32_t* arg, int64_t n, int32_t i) {
+  const __m256i iv = _mm256_set1_epi32(i);
+  for (int64_t k = 0; k < n; k += 8) {
+    const __mmask8 tail = n - k >= 8 ? static_cast<__mmask8>(0xff)
+                                     : static_cast<__mmask8>((1u << (n - k)) - 1u);
+    const __m512d x = _mm512_maskz_loadu_pd(tail, c + k);
+    const __mmask8 lt = _mm512_mask_cmp_pd_mask(tail, x, _mm512_maskz_loadu_pd(tail, v + k), _CMP_LT_OQ);
+    _mm512_mask_storeu_pd(v + k, lt, x);
+    _mm256_mask_storeu_epi32(arg + k, lt, iv);
+  }
+}
+
 SEMRSM_AVX512 float row_min_f(const float* c, const float* v, int64_t n) {
   __m512 mn = _mm512_set1_ps(std::numeric_limits<float>::infinity());
   for (int64_t k = 0; k < n; k += 16) {
@@ -274,6 +298,39 @@ SEMRSM_AVX512 double row_min_d(const double* c, const double* v, int64_t n) {
     mn = _mm512_mask_min_pd(mn, tail, mn, x);
   }
   return _mm512_reduce_min_pd(mn);
+}
+
+SEMRSM_AVX512 uint32_t copy_check_f(const float* src, float* dst, int64_t count, bool negate) {
+  const __m512 sign = _mm512_set1_ps(negate ? -1.0f : 1.0f);
+  const __m512 pinf = _mm512_set1_ps(std::numeric_limits<float>::infinity());
+  __mmask16 bad = 0, forbidden = 0;
+  for (int64_t k = 0; k < count; k += 16) {
+    const __mmask16 tail = count - k >= 16 ? static_cast<__mmask16>(0xffff)
+                                           : static_cast<__mmask16>((1u << (count - k)) - 1u);
+    const __m512 x = _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, src + k), sign);
+    _mm512_mask_storeu_ps(dst + k, tail, x);
+    // NaN compares unordered; -inf is the only value with x < -FLT_MAX.
+    bad |= _mm512_mask_cmp_ps_mask(tail, x, x, _CMP_UNORD_Q) |
+           _mm512_mask_cmp_ps_mask(tail, x, _mm512_set1_ps(-std::numeric_limits<float>::max()), _CMP_LT_OQ);
+    forbidden |= _mm512_mask_cmp_ps_mask(tail, x, pinf, _CMP_EQ_OQ);
+  }
+  return (bad ? 1u : 0u) | (forbidden ? 2u : 0u);
+}
+
+SEMRSM_AVX512 uint32_t copy_check_d(const double* src, double* dst, int64_t count, bool negate) {
+  const __m512d sign = _mm512_set1_pd(negate ? -1.0 : 1.0);
+  const __m512d pinf = _mm512_set1_pd(std::numeric_limits<double>::infinity());
+  __mmask8 bad = 0, forbidden = 0;
+  for (int64_t k = 0; k < count; k += 8) {
+    const __mmask8 tail = count - k >= 8 ? static_cast<__mmask8>(0xff)
+                                         : static_cast<__mmask8>((1u << (count - k)) - 1u);
+    const __m512d x = _mm512_mul_pd(_mm512_maskz_loadu_pd(tail, src + k), sign);
+    _mm512_mask_storeu_pd(dst + k, tail, x);
+    bad |= _mm512_mask_cmp_pd_mask(tail, x, x, _CMP_UNORD_Q) |
+           _mm512_mask_cmp_pd_mask(tail, x, _mm512_set1_pd(-std::numeric_limits<double>::max()), _CMP_LT_OQ);
+    forbidden |= _mm512_mask_cmp_pd_mask(tail, x, pinf, _CMP_EQ_OQ);
+  }
+  return (bad ? 1u : 0u) | (forbidden ? 2u : 0u);
 }
 
 }  // namespace semrsm::lap::detail::avx512
