@@ -6,7 +6,8 @@ positions (or tokens) that maximises their similarity, a linear assignment probl
 """
 
 from ._info import build_info
+from .rsm import semantic_rsm, spatio_semantic_rsm
 
 __version__ = "0.1.0"
 
-__all__ = ["build_info", "__version__"]
+__all__ = ["build_info", "__version__", "semantic_rsm", "spatio_semantic_rsm"]
