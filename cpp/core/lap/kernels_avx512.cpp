@@ -1,0 +1,212 @@
+// AVX-512 kernels (see kernels.hpp). Compiled with per-function target attributes so the
+// library itself stays at the baseline ISA; only called when simd_level() says avx512.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+#include <cstdint>
+#include <limits>
+
+#include "core/lap/kernels.hpp"
+#include "core/lap/kernels_scalar.hpp"
+
+#define SEMRSM_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")))
+
+namespace semrsm::lap::detail::avx512 {
+
+SEMRSM_AVX512 float relax_f(const float* c, const float* v, float* d, int32_t* path, int64_t n,
+                            float h, int32_t i) {
+  const __m512 hv = _mm512_set1_ps(h);
+  const __m512 ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  const __m512i iv = _mm512_set1_epi32(i);
+  __m512 mn = _mm512_set1_ps(std::numeric_limits<float>::infinity());
+  int64_t k = 0;
+  for (; k + 16 <= n; k += 16) {
+    const __m512 cand = _mm512_add_ps(_mm512_sub_ps(_mm512_loadu_ps(c + k), _mm512_loadu_ps(v + k)), hv);
+    const __m512 dk = _mm512_loadu_ps(d + k);
+    const __mmask16 lt = _mm512_cmp_ps_mask(cand, dk, _CMP_LT_OQ);
+    _mm512_mask_storeu_ps(d + k, lt, cand);
+    _mm512_mask_storeu_epi32(path + k, lt, iv);
+    const __m512 nd = _mm512_mask_blend_ps(lt, dk, cand);
+    const __mmask16 live = _mm512_cmp_ps_mask(nd, ninf, _CMP_NEQ_UQ);
+    mn = _mm512_mask_min_ps(mn, live, mn, nd);
+  }
+  if (k < n) {
+    const __mmask16 tail = static_cast<__mmask16>((1u << (n - k)) - 1u);
+    const __m512 cand = _mm512_add_ps(
+        _mm512_sub_ps(_mm512_maskz_loadu_ps(tail, c + k), _mm512_maskz_loadu_ps(tail, v + k)), hv);
+    const __m512 dk = _mm512_mask_loadu_ps(ninf, tail, d + k);  // absent lanes look settled
+    const __mmask16 lt = _mm512_cmp_ps_mask(cand, dk, _CMP_LT_OQ) & tail;
+    _mm512_mask_storeu_ps(d + k, lt, cand);
+    _mm512_mask_storeu_epi32(path + k, lt, iv);
+    const __m512 nd = _mm512_mask_blend_ps(lt, dk, cand);
+    const __mmask16 live = _mm512_cmp_ps_mask(nd, ninf, _CMP_NEQ_UQ);
+    mn = _mm512_mask_min_ps(mn, live, mn, nd);
+  }
+  return _mm512_reduce_min_ps(mn);
+}
+
+SEMRSM_AVX512 double relax_d(const double* c, const double* v, double* d, int32_t* path,
+                             int64_t n, double h, int32_t i) {
+  const __m512d hv = _mm512_set1_pd(h);
+  const __m512d ninf = _mm512_set1_pd(-std::numeric_limits<double>::infinity());
+  const __m256i iv = _mm256_set1_epi32(i);
+  __m512d mn = _mm512_set1_pd(std::numeric_limits<double>::infinity());
+  int64_t k = 0;
+  for (; k < n; k += 8) {
+    const __mmask8 tail = n - k >= 8 ? static_cast<__mmask8>(0xff)
+                                     : static_cast<__mmask8>((1u << (n - k)) - 1u);
+    const __m512d cand = _mm512_add_pd(
+        _mm512_sub_pd(_mm512_maskz_loadu_pd(tail, c + k), _mm512_maskz_loadu_pd(tail, v + k)), hv);
+    const __m512d dk = _mm512_mask_loadu_pd(ninf, tail, d + k);
+    const __mmask8 lt = _mm512_cmp_pd_mask(cand, dk, _CMP_LT_OQ) & tail;
+    _mm512_mask_storeu_pd(d + k, lt, cand);
+    _mm256_mask_storeu_epi32(path + k, lt, iv);
+    const __m512d nd = _mm512_mask_blend_pd(lt, dk, cand);
+    const __mmask8 live = _mm512_cmp_pd_mask(nd, ninf, _CMP_NEQ_UQ);
+    mn = _mm512_mask_min_pd(mn, live, mn, nd);
+  }
+  return _mm512_reduce_min_pd(mn);
+}
+
+SEMRSM_AVX512 int64_t argmin_free_f(const float* d, const int32_t* row4col, int64_t n, float mu) {
+  const __m512 m = _mm512_set1_ps(mu);
+  const __m512i zero = _mm512_setzero_si512();
+  int64_t first = -1;
+  for (int64_t k = 0; k < n; k += 16) {
+    const __mmask16 tail = n - k >= 16 ? static_cast<__mmask16>(0xffff)
+                                       : static_cast<__mmask16>((1u << (n - k)) - 1u);
+    const __mmask16 eq = _mm512_mask_cmp_ps_mask(tail, _mm512_maskz_loadu_ps(tail, d + k), m, _CMP_EQ_OQ);
+    if (!eq) continue;
+    const __mmask16 fr =
+        _mm512_mask_cmplt_epi32_mask(eq, _mm512_maskz_loadu_epi32(eq, row4col + k), zero);
+    if (fr) return k + __builtin_ctz(fr);
+    if (first < 0) first = k + __builtin_ctz(eq);
+  }
+  return first;
+}
+
+SEMRSM_AVX512 int64_t argmin_free_d(const double* d, const int32_t* row4col, int64_t n, double mu) {
+  const __m512d m = _mm512_set1_pd(mu);
+  const __m256i zero = _mm256_setzero_si256();
+  int64_t first = -1;
+  for (int64_t k = 0; k < n; k += 8) {
+    const __mmask8 tail = n - k >= 8 ? static_cast<__mmask8>(0xff)
+                                     : static_cast<__mmask8>((1u << (n - k)) - 1u);
+    const __mmask8 eq = _mm512_mask_cmp_pd_mask(tail, _mm512_maskz_loadu_pd(tail, d + k), m, _CMP_EQ_OQ);
+    if (!eq) continue;
+    const __mmask8 fr =
+        _mm256_mask_cmplt_epi32_mask(eq, _mm256_maskz_loadu_epi32(eq, row4col + k), zero);
+    if (fr) return k + __builtin_ctz(fr);
+    if (first < 0) first = k + __builtin_ctz(eq);
+  }
+  return first;
+}
+
+// two_min: per lane the two smallest values seen and their indices; lanes see increasing k
+// and strict comparisons keep the earliest index, so the merge reproduces the scalar order
+// for finite values (j2 may differ, or be -1, only where u2 is +inf).
+
+SEMRSM_AVX512 void two_min_f(const float* c, const float* v, int64_t n, float* u1, int64_t* j1,
+                             float* u2, int64_t* j2) {
+  if (n < 32) return scalar::two_min<float, float>(c, v, n, u1, j1, u2, j2);
+  const float kInf = std::numeric_limits<float>::infinity();
+  __m512 a = _mm512_set1_ps(kInf), b = _mm512_set1_ps(kInf);
+  __m512i ia = _mm512_set1_epi32(-1), ib = _mm512_set1_epi32(-1);
+  __m512i idx = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i step = _mm512_set1_epi32(16);
+  int64_t k = 0;
+  for (; k + 16 <= n; k += 16) {
+    const __m512 x = _mm512_sub_ps(_mm512_loadu_ps(c + k), _mm512_loadu_ps(v + k));
+    const __mmask16 lta = _mm512_cmp_ps_mask(x, a, _CMP_LT_OQ);
+    // b takes the old a where x beats a, else x where x beats b.
+    const __mmask16 ltb = _mm512_cmp_ps_mask(x, b, _CMP_LT_OQ);
+    b = _mm512_mask_blend_ps(lta, _mm512_mask_blend_ps(ltb, b, x), a);
+    ib = _mm512_mask_blend_epi32(lta, _mm512_mask_blend_epi32(ltb, ib, idx), ia);
+    a = _mm512_mask_blend_ps(lta, a, x);
+    ia = _mm512_mask_blend_epi32(lta, ia, idx);
+    idx = _mm512_add_epi32(idx, step);
+  }
+  alignas(64) float av[16], bv[16];
+  alignas(64) int32_t iav[16], ibv[16];
+  _mm512_store_ps(av, a);
+  _mm512_store_ps(bv, b);
+  _mm512_store_si512(iav, ia);
+  _mm512_store_si512(ibv, ib);
+  // Merge the 32 (value, index) candidates and the tail in (value, index) order.
+  float ra = kInf, rb = kInf;
+  int64_t ja = -1, jb = -1;
+  auto push = [&](float x, int64_t j) {
+    if (j < 0) return;
+    if (ja < 0 || x < ra || (x == ra && j < ja)) {
+      rb = ra;
+      jb = ja;
+      ra = x;
+      ja = j;
+    } else if (jb < 0 || x < rb || (x == rb && j < jb)) {
+      rb = x;
+      jb = j;
+    }
+  };
+  for (int l = 0; l < 16; ++l) {
+    push(av[l], iav[l]);
+    push(bv[l], ibv[l]);
+  }
+  for (; k < n; ++k) push(c[k] - v[k], k);
+  *u1 = ra;
+  *j1 = ja;
+  *u2 = rb;
+  *j2 = jb;
+}
+
+SEMRSM_AVX512 void two_min_d(const double* c, const double* v, int64_t n, double* u1, int64_t* j1,
+                             double* u2, int64_t* j2) {
+  if (n < 16) return scalar::two_min<double, double>(c, v, n, u1, j1, u2, j2);
+  const double kInf = std::numeric_limits<double>::infinity();
+  __m512d a = _mm512_set1_pd(kInf), b = _mm512_set1_pd(kInf);
+  __m512i ia = _mm512_set1_epi64(-1), ib = _mm512_set1_epi64(-1);
+  __m512i idx = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m512i step = _mm512_set1_epi64(8);
+  int64_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    const __m512d x = _mm512_sub_pd(_mm512_loadu_pd(c + k), _mm512_loadu_pd(v + k));
+    const __mmask8 lta = _mm512_cmp_pd_mask(x, a, _CMP_LT_OQ);
+    const __mmask8 ltb = _mm512_cmp_pd_mask(x, b, _CMP_LT_OQ);
+    b = _mm512_mask_blend_pd(lta, _mm512_mask_blend_pd(ltb, b, x), a);
+    ib = _mm512_mask_blend_epi64(lta, _mm512_mask_blend_epi64(ltb, ib, idx), ia);
+    a = _mm512_mask_blend_pd(lta, a, x);
+    ia = _mm512_mask_blend_epi64(lta, ia, idx);
+    idx = _mm512_add_epi64(idx, step);
+  }
+  alignas(64) double av[8], bv[8];
+  alignas(64) int64_t iav[8], ibv[8];
+  _mm512_store_pd(av, a);
+  _mm512_store_pd(bv, b);
+  _mm512_store_si512(iav, ia);
+  _mm512_store_si512(ibv, ib);
+  double ra = kInf, rb = kInf;
+  int64_t ja = -1, jb = -1;
+  auto push = [&](double x, int64_t j) {
+    if (j < 0) return;
+    if (ja < 0 || x < ra || (x == ra && j < ja)) {
+      rb = ra;
+      jb = ja;
+      ra = x;
+      ja = j;
+    } else if (jb < 0 || x < rb || (x == rb && j < jb)) {
+      rb = x;
+      jb = j;
+    }
+  };
+  for (int l = 0; l < 8; ++l) {
+    push(av[l], iav[l]);
+    push(bv[l], ibv[l]);
+  }
+  for (; k < n; ++k) push(c[k] - v[k], k);
+  *u1 = ra;
+  *j1 = ja;
+  *u2 = rb;
+  *j2 = jb;
+}
+
+}  // namespace semrsm::lap::detail::avx512
+#endif
