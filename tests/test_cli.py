@@ -85,7 +85,7 @@ def test_compute_npz_layers_selected_in_order(tmp_path):
 
 
 def test_compute_pt_tensor_and_dict(tmp_path):
-    torch = pytest.importorskip("torch")
+    import torch
     x = _acts(seed=4)
     torch.save({"layer4": torch.from_numpy(x), "fc": torch.from_numpy(x[:, :, 0, :])}, tmp_path / "d.pt")
     out = tmp_path / "d.npz"
@@ -100,7 +100,7 @@ def test_compute_pt_tensor_and_dict(tmp_path):
 
 
 def test_compute_safetensors(tmp_path):
-    st = pytest.importorskip("safetensors.numpy")
+    import safetensors.numpy as st
     x = _acts(seed=5)
     st.save_file({"enc": x}, str(tmp_path / "a.safetensors"))
     out = tmp_path / "a.npz"
@@ -131,7 +131,7 @@ def test_bad_files_fail_in_one_line(tmp_path):
 
 
 def test_pt_holding_a_non_tensor_fails_in_one_line(tmp_path):
-    torch = pytest.importorskip("torch")
+    import torch
     torch.save([torch.zeros(2, 3, 4, 4)], tmp_path / "list.pt")
     _assert_one_line_failure(_run("compute", tmp_path / "list.pt", "-o", tmp_path / "o.npz"),
                              "list.pt", "holds a list")

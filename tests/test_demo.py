@@ -6,10 +6,8 @@ import socket
 import numpy as np
 import pytest
 
-pytest.importorskip("skimage")
-
-from semrsm_native._features import DEMO_IMAGES, RandomConvNet, image_path, load_image  # noqa: E402
-from semrsm_native.demo import (  # noqa: E402
+from semrsm_native._features import DEMO_IMAGES, RandomConvNet, image_path, load_image
+from semrsm_native.demo import (
     auroc,
     builtin_activations,
     make_translated_crops,

@@ -6,9 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-pytest.importorskip("matplotlib")
-
-from semrsm_native import plot  # noqa: E402
+from semrsm_native import plot
 
 
 def _rsm(n=8, seed=0):

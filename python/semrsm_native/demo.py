@@ -287,6 +287,7 @@ def run_demo(
     progress: bool = False,
     plots: bool = True,
     echo: Callable[[str], Any] | None = print,
+    batch_norm: bool = True,
 ) -> DemoResult:
     """Run the translation experiment and write its pictures and numbers.
 
@@ -314,6 +315,8 @@ def run_demo(
         Write ``demo.png`` (needs matplotlib) when ``out`` is given.
     echo : callable, optional
         Called with each line of the report (``print`` by default; ``None`` for silence).
+    batch_norm : bool, default True
+        Use the network's batch norm; ``False`` is the ablation discussed in the README.
 
     Returns
     -------
@@ -327,7 +330,7 @@ def run_demo(
     crops, image_index, pair_index = make_translated_crops(
         images, pairs_per_image=1 if quick else 2, seed=seed
     )
-    feats = RandomConvNet(seed=seed)(crops)
+    feats = RandomConvNet(seed=seed, batch_norm=batch_norm)(crops)
     result = DemoResult(tuple(images), kernel, matcher, image_index, pair_index)
     (ti, tj), (di, dj) = result.groups()
     for layer, x in feats.items():
