@@ -14,7 +14,6 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -208,11 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _layer_description(x: np.ndarray, layout: str | None) -> str:
     eff = layout or ("nchw" if x.ndim == 4 else "ntd")
-    if eff == "nchw" and x.ndim == 4:
-        return f"{x.shape[0]} samples x {x.shape[2] * x.shape[3]} positions ({x.shape[2]}x{x.shape[3]}) x {x.shape[1]} features"
-    if eff == "nhwc" and x.ndim == 4:
-        return f"{x.shape[0]} samples x {x.shape[1] * x.shape[2]} positions ({x.shape[1]}x{x.shape[2]}) x {x.shape[3]} features"
-    return f"{x.shape[0]} samples x {x.shape[1]} tokens x {x.shape[2]} features"
+    n = x.shape[0]
+    if x.ndim == 4:
+        c, h, w = (x.shape[1], x.shape[2], x.shape[3]) if eff == "nchw" else (x.shape[3], x.shape[1], x.shape[2])
+        return f"{n} samples x {h * w} positions ({h}x{w}) x {c} features"
+    return f"{n} samples x {x.shape[1]} tokens x {x.shape[2]} features"
 
 
 def _cmd_compute(args: argparse.Namespace) -> int:
