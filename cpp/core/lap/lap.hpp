@@ -27,6 +27,8 @@ struct Workspace {
   std::vector<float> f0, f1, f2, f3;
   std::vector<int64_t> i0, i1, i2, i3;
   std::vector<uint8_t> b0, b1;
+  // Added by the assignment core: 32-bit index buffers, the width the SIMD kernels use.
+  std::vector<int32_t> j0, j1, j2, j3, j4, j5;
 };
 
 // Exact solver (shortest augmenting paths, Jonker-Volgenant family). Returns
@@ -34,6 +36,15 @@ struct Workspace {
 template <class T>
 Status hungarian(const T* cost, int64_t n, int64_t m, bool maximize, int64_t* col4row,
                  double* objective, Workspace& ws);
+
+// Addition to the contract: the same exact solver on a square n x n problem whose buffer the
+// caller owns and lets the solver overwrite (it is negated in place when maximising and
+// then used as the working matrix, which saves the copy `hungarian` makes). The contents
+// of `cost` are unspecified afterwards; `*objective` is still the sum of the original
+// assigned entries. Intended for the RSM engine, which computes each cost block itself.
+template <class T>
+Status hungarian_square_inplace(T* cost, int64_t n, bool maximize, int64_t* col4row,
+                                double* objective, Workspace& ws);
 
 // Greedy: repeatedly takes the best remaining entry (ties broken by lower row, then lower
 // column). Not optimal; forbidden entries are never taken, so it can report
@@ -43,7 +54,9 @@ Status greedy(const T* cost, int64_t n, int64_t m, bool maximize, int64_t* col4r
               double* objective, Workspace& ws);
 
 struct AuctionOptions {
-  // Final epsilon, relative to the largest absolute finite cost (0 uses 1e-6 / min(n, m)).
+  // Final epsilon, relative to the largest absolute finite cost. 0 uses 1e-6 / max(n, m), so
+  // that the certified gap max(n, m) * eps is at most 1e-6 of the largest cost (far inside
+  // 1e-4 of the optimum on realistic costs). Clamped below at 1e-13 so prices keep moving.
   double eps_final = 0.0;
   // Factor by which epsilon shrinks between scaling phases (> 1).
   double eps_factor = 7.0;
@@ -55,7 +68,9 @@ struct AuctionReport {
 };
 
 // Forward auction with epsilon scaling (Bertsekas). `prices` (length max(n, m), may be null)
-// receives the final column prices (in the minimisation sense) behind the certified bound.
+// receives the final prices (in the minimisation sense) of the longer side's items (the
+// columns, or the rows when n > m) behind the certified bound. Infeasible problems are
+// detected up front (Hopcroft-Karp on the allowed entries) since prices would rise forever.
 template <class T>
 Status auction(const T* cost, int64_t n, int64_t m, bool maximize, const AuctionOptions& opts,
                int64_t* col4row, double* objective, double* prices, AuctionReport* report,
@@ -69,10 +84,19 @@ using BlockCostFn =
 // Batch-Optimal (Wald et al. 2024): order rows by row_keys and columns by col_keys
 // (descending), cut both orders into consecutive windows of `window`, solve each window
 // exactly. Only the window blocks are ever requested from `block_cost`. With n != m the
-// surplus of the longer side is left unassigned in the last windows.
+// surplus of the longer side is left unassigned in the last windows. Ties in the keys keep
+// the lower index first; NaN keys or window < 1 are Status::invalid_argument; a block that
+// is infeasible or invalid makes the whole call fail with that block's status.
 template <class T>
 Status batch_optimal(int64_t n, int64_t m, const double* row_keys, const double* col_keys,
                      int64_t window, const BlockCostFn<T>& block_cost, bool maximize,
                      int64_t* col4row, double* objective, Workspace& ws);
+
+// Addition to the contract: batch_optimal on a dense row-major n x m matrix (the blocks are
+// gathered from it). Null keys keep the natural order of that side.
+template <class T>
+Status batch_optimal_dense(const T* cost, int64_t n, int64_t m, const double* row_keys,
+                           const double* col_keys, int64_t window, bool maximize,
+                           int64_t* col4row, double* objective, Workspace& ws);
 
 }  // namespace semrsm::lap

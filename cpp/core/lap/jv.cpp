@@ -1,0 +1,334 @@
+// Exact dense LAP: Jonker & Volgenant, "A shortest augmenting path algorithm for dense and
+// sparse linear assignment problems", Computing 38 (1987). Square problems run JV's three
+// phases (column reduction with reduction transfer, augmenting row reduction, shortest
+// augmenting paths by Dijkstra); rectangular ones (rows the shorter side) run the
+// augmentation phase from v = 0, which keeps the duals of free columns at zero as the
+// rectangular optimality conditions require (Crouse, IEEE TAES 52(4), 2016).
+//
+// Names follow the papers: v (column duals; row duals u stay implicit, u_i = c_i,col4row[i]
+// - v_col4row[i] for assigned rows), col4row, row4col, d (Dijkstra distances), path.
+//
+// float32: the phases run on float (twice the SIMD width and half the memory traffic of
+// double) and a final repair in double makes the result exact in double arithmetic, as
+// scipy's is: with the float duals converted to double, every row whose assigned column is
+// not a true minimiser of c_ij - v_j is unassigned again and re-augmented in double. The
+// rows kept are tight for the double duals u_i = min_j (c_ij - v_j), so the double phase
+// starts from feasible duals and ends optimal.
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+
+#include "core/lap/detail.hpp"
+#include "core/lap/kernels.hpp"
+#include "core/lap/lap.hpp"
+
+namespace semrsm::lap {
+namespace {
+
+using detail::inf;
+using detail::Kernels;
+
+template <class Tc, class W>
+struct State {
+  const Tc* c;  // nr x nc, min sense, nr <= nc
+  int64_t nr, nc;
+  W* v;
+  W* d;
+  W* smu;  // distance at which each settled column was settled
+  int32_t* col4row;
+  int32_t* row4col;
+  int32_t* path;
+  int32_t* scanned;
+  const Kernels<Tc, W>* K;
+};
+
+// One shortest augmenting path from free row f (Dijkstra over dense rows).
+template <class Tc, class W>
+Status augment(State<Tc, W>& s, int32_t f) {
+  const int64_t nc = s.nc;
+  const Tc* c = s.c;
+  W* v = s.v;
+  W* d = s.d;
+  std::fill(d, d + nc, inf<W>());
+  W mu = s.K->relax(c + f * nc, v, d, s.path, nc, W(0), f);
+  int64_t ns = 0, sink = -1;
+  for (;;) {
+    if (!(mu < inf<W>())) return Status::infeasible;  // every reachable column forbidden
+    const int64_t j = s.K->argmin_free(d, s.row4col, nc, mu);
+    if (s.row4col[j] < 0) {
+      sink = j;
+      break;
+    }
+    s.scanned[ns] = static_cast<int32_t>(j);
+    s.smu[ns++] = mu;
+    d[j] = -inf<W>();  // settled: the kernels skip it
+    const int32_t i = s.row4col[j];
+    const W h = mu - (static_cast<W>(c[i * nc + j]) - v[j]);
+    mu = s.K->relax(c + i * nc, v, d, s.path, nc, h, i);
+  }
+  // Dual update of the settled columns (JV 1987, step "update column prices").
+  for (int64_t t = 0; t < ns; ++t) v[s.scanned[t]] += s.smu[t] - mu;
+  for (int64_t j = sink;;) {
+    const int32_t i = s.path[j];
+    s.row4col[j] = i;
+    const int32_t prev = s.col4row[i];
+    s.col4row[i] = static_cast<int32_t>(j);
+    if (i == f) break;
+    j = prev;
+  }
+  return Status::ok;
+}
+
+// JV's initialisation of a square problem: column reduction and reduction transfer, then
+// two passes of augmenting row reduction. Leaves the rows still free in free_rows.
+template <class W>
+Status jv_init_square(State<W, W>& s, int32_t* free_rows, int64_t* n_free, int32_t* matches,
+                      int32_t* argmin_row) {
+  const int64_t n = s.nr;
+  const W* c = s.c;
+  W* v = s.v;
+  // Column minima, computed row by row (the matrix is row-major).
+  std::fill(v, v + n, inf<W>());
+  std::fill(argmin_row, argmin_row + n, 0);
+  for (int64_t i = 0; i < n; ++i) s.K->col_min(c + i * n, v, argmin_row, n, static_cast<int32_t>(i));
+  for (int64_t j = 0; j < n; ++j)
+    if (!(v[j] < inf<W>())) return Status::infeasible;  // a column with no allowed entry
+  std::fill(matches, matches + n, 0);
+  std::fill(s.col4row, s.col4row + n, -1);
+  // Reverse order, as in JV's code: later columns then win ties on shared rows.
+  for (int64_t j = n - 1; j >= 0; --j) {
+    const int32_t i = argmin_row[j];
+    if (++matches[i] == 1) {
+      s.col4row[i] = static_cast<int32_t>(j);
+      s.row4col[j] = i;
+    } else if (v[j] < v[s.col4row[i]]) {
+      s.row4col[s.col4row[i]] = -1;
+      s.col4row[i] = static_cast<int32_t>(j);
+      s.row4col[j] = i;
+    } else {
+      s.row4col[j] = -1;
+    }
+  }
+  // Reduction transfer: a row matched once hands its slack to its column's dual.
+  int64_t nf = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (matches[i] == 0) {
+      free_rows[nf++] = static_cast<int32_t>(i);
+    } else if (matches[i] == 1) {
+      const int32_t j1 = s.col4row[i];
+      W u1, u2;
+      int64_t k1, k2;
+      s.K->two_min(c + i * n, v, n, &u1, &k1, &u2, &k2);
+      const W mu = k1 == j1 ? u2 : u1;  // min over j != j1 of c_ij - v_j (>= 0)
+      if (mu > W(0) && mu < inf<W>()) v[j1] -= mu;
+    }
+  }
+  // Augmenting row reduction, two passes (JV 1987). Each step is an auction bid with
+  // epsilon 0. On inner-product costs many rows want the same few columns and the bids turn
+  // into long price wars of tiny steps; a cap of n/2 re-bids per pass (measured best at
+  // S = 49..784) leaves those rows to the augmentation phase instead.
+  const int64_t cap = n / 2;
+  for (int pass = 0; pass < 2 && nf > 0; ++pass) {
+    int64_t k = 0, steps = 0;
+    const int64_t prv = nf;
+    nf = 0;
+    while (k < prv) {
+      const int32_t i = free_rows[k++];
+      W u1, u2;
+      int64_t j1, j2;
+      s.K->two_min(c + i * n, v, n, &u1, &j1, &u2, &j2);
+      if (!(u1 < inf<W>())) return Status::infeasible;  // a row with no allowed entry
+      int32_t i0 = s.row4col[j1];
+      bool again = false;
+      if (u1 < u2) {
+        if (u2 < inf<W>()) {
+          const W old = v[j1];
+          v[j1] = old - (u2 - u1);
+          again = v[j1] < old;  // no progress when the step is below rounding
+        }
+      } else if (i0 >= 0) {
+        j1 = j2;  // a tie: take the other minimiser instead of displacing
+        i0 = s.row4col[j2];
+      }
+      if (i0 >= 0) s.col4row[i0] = -1;
+      s.col4row[i] = static_cast<int32_t>(j1);
+      s.row4col[j1] = i;
+      if (i0 >= 0) {
+        if (again && ++steps < cap)
+          free_rows[--k] = i0;
+        else
+          free_rows[nf++] = i0;
+      }
+    }
+  }
+  *n_free = nf;
+  return Status::ok;
+}
+
+// Runs the solver on the min-sense working matrix c (nr x nc, nr <= nc); fills the internal
+// col4row / row4col and the duals v.
+template <class W>
+Status jv_solve(const W* c, int64_t nr, int64_t nc, Workspace& ws, std::vector<W>& v_buf,
+                std::vector<W>& d_buf, std::vector<W>& smu_buf) {
+  v_buf.resize(nc);
+  d_buf.resize(nc);
+  smu_buf.resize(nc);
+  ws.j0.resize(nr);
+  ws.j1.resize(nc);
+  ws.j2.resize(nc);
+  ws.j3.resize(nc);
+  ws.j4.resize(std::max(nr, nc));
+  ws.j5.resize(nc);
+  State<W, W> s{c,          nr,          nc,          v_buf.data(), d_buf.data(),
+                smu_buf.data(), ws.j0.data(), ws.j1.data(), ws.j2.data(), ws.j3.data(),
+                &detail::kernels<W, W>()};
+  int32_t* free_rows = ws.j4.data();
+  int64_t nf = 0;
+  if (nr == nc) {
+    const Status st = jv_init_square(s, free_rows, &nf, ws.j5.data(), ws.j2.data());
+    if (st != Status::ok) return st;
+  } else {
+    std::fill(s.v, s.v + nc, W(0));
+    std::fill(s.col4row, s.col4row + nr, -1);
+    std::fill(s.row4col, s.row4col + nc, -1);
+    for (int64_t i = 0; i < nr; ++i) free_rows[nf++] = static_cast<int32_t>(i);
+  }
+  for (int64_t t = 0; t < nf; ++t) {
+    const Status st = augment(s, free_rows[t]);
+    if (st != Status::ok) return st;
+  }
+  return Status::ok;
+}
+
+// Makes a float32 solution optimal in double arithmetic (see the header comment).
+Status repair_in_double(const float* c, int64_t n, const float* v_float, Workspace& ws) {
+  ws.d0.resize(n);
+  ws.d1.resize(n);
+  ws.d2.resize(n);
+  ws.j4.resize(n);
+  double* v = ws.d0.data();
+  for (int64_t j = 0; j < n; ++j) v[j] = static_cast<double>(v_float[j]);
+  int32_t* col4row = ws.j0.data();
+  int32_t* row4col = ws.j1.data();
+  int32_t* free_rows = ws.j4.data();
+  const auto& K = detail::kernels<float, double>();
+  int64_t nf = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float* ci = c + i * n;
+    const double best = K.row_min(ci, v, n);
+    const int32_t j = col4row[i];
+    if (static_cast<double>(ci[j]) - v[j] > best) {
+      col4row[i] = -1;
+      row4col[j] = -1;
+      free_rows[nf++] = static_cast<int32_t>(i);
+    }
+  }
+  if (nf == 0) return Status::ok;
+  State<float, double> s{c,         n,         n,         v,         ws.d1.data(), ws.d2.data(),
+                         col4row,   row4col,   ws.j2.data(), ws.j3.data(),
+                         &K};
+  for (int64_t t = 0; t < nf; ++t) {
+    const Status st = augment(s, free_rows[t]);
+    if (st != Status::ok) return st;
+  }
+  return Status::ok;
+}
+
+// Copies the internal solution of the (possibly transposed) problem to the caller's col4row.
+void export_solution(const int32_t* c4r, int64_t n, int64_t m, bool transpose, int64_t* col4row) {
+  if (transpose) {
+    std::fill(col4row, col4row + n, int64_t{-1});
+    for (int64_t r = 0; r < m; ++r) col4row[c4r[r]] = r;
+  } else {
+    for (int64_t i = 0; i < n; ++i) col4row[i] = c4r[i];
+  }
+}
+
+// Double-precision solve of a validated min-sense working matrix.
+Status solve_double(const double* c, int64_t nr, int64_t nc, Workspace& ws) {
+  return jv_solve<double>(c, nr, nc, ws, ws.d0, ws.d1, ws.d2);
+}
+
+// Float solve plus repair; infeasible or failing in float falls back to double.
+Status solve_float_square(const float* c, int64_t n, Workspace& ws) {
+  Status st = jv_solve<float>(c, n, n, ws, ws.f0, ws.f1, ws.f2);
+  if (st == Status::ok) st = repair_in_double(c, n, ws.f0.data(), ws);
+  if (st == Status::ok) return st;
+  // Overflow of float reduced costs near the float range could look like infeasibility:
+  // confirm in double.
+  ws.d3.resize(static_cast<size_t>(n * n));
+  for (int64_t k = 0; k < n * n; ++k) ws.d3[k] = static_cast<double>(c[k]);
+  return solve_double(ws.d3.data(), n, n, ws);
+}
+
+}  // namespace
+
+template <class T>
+Status hungarian(const T* cost, int64_t n, int64_t m, bool maximize, int64_t* col4row,
+                 double* objective, Workspace& ws) {
+  *objective = 0.0;
+  if (n == 0 || m == 0) {
+    std::fill(col4row, col4row + n, int64_t{-1});
+    return Status::ok;
+  }
+  if (std::max(n, m) > std::numeric_limits<int32_t>::max()) return Status::invalid_argument;
+  const bool transpose = n > m;
+  const int64_t nr = transpose ? m : n, nc = transpose ? n : m;
+  Status st;
+  if (std::is_same<T, float>::value && n == m) {
+    ws.f3.resize(static_cast<size_t>(n * m));
+    // T is float here; the cast only serves the double instantiation, which never runs it.
+    const uint32_t flags = detail::kernels<float, float>().copy_check(
+        reinterpret_cast<const float*>(cost), ws.f3.data(), n * m, maximize);
+    if (flags & 1u) return Status::invalid_cost;
+    st = solve_float_square(ws.f3.data(), n, ws);
+  } else {
+    ws.d3.resize(static_cast<size_t>(n * m));
+    if (std::is_same<T, double>::value && !transpose) {
+      const uint32_t flags = detail::kernels<double, double>().copy_check(
+          reinterpret_cast<const double*>(cost), ws.d3.data(), n * m, maximize);
+      if (flags & 1u) return Status::invalid_cost;
+    } else {
+      st = detail::prepare_min<double>(cost, n, m, maximize, transpose, ws.d3.data(), nullptr);
+      if (st != Status::ok) return st;
+    }
+    st = solve_double(ws.d3.data(), nr, nc, ws);
+  }
+  if (st != Status::ok) return st;
+  export_solution(ws.j0.data(), n, m, transpose, col4row);
+  *objective = detail::objective_of(cost, n, m, col4row);
+  return Status::ok;
+}
+
+template <class T>
+Status hungarian_square_inplace(T* cost, int64_t n, bool maximize, int64_t* col4row,
+                                double* objective, Workspace& ws) {
+  *objective = 0.0;
+  if (n == 0) return Status::ok;
+  if (n > std::numeric_limits<int32_t>::max()) return Status::invalid_argument;
+  Status st = detail::check_costs(cost, n, n, maximize, nullptr);
+  if (st != Status::ok) return st;
+  if (maximize)
+    for (int64_t k = 0; k < n * n; ++k) cost[k] = -cost[k];
+  if constexpr (std::is_same<T, float>::value)
+    st = solve_float_square(cost, n, ws);
+  else
+    st = solve_double(cost, n, n, ws);
+  if (st != Status::ok) return st;
+  export_solution(ws.j0.data(), n, n, false, col4row);
+  const double obj = detail::objective_of(cost, n, n, col4row);
+  *objective = maximize ? -obj : obj;
+  return Status::ok;
+}
+
+template Status hungarian<float>(const float*, int64_t, int64_t, bool, int64_t*, double*,
+                                 Workspace&);
+template Status hungarian<double>(const double*, int64_t, int64_t, bool, int64_t*, double*,
+                                  Workspace&);
+template Status hungarian_square_inplace<float>(float*, int64_t, bool, int64_t*, double*,
+                                                Workspace&);
+template Status hungarian_square_inplace<double>(double*, int64_t, bool, int64_t*, double*,
+                                                 Workspace&);
+
+}  // namespace semrsm::lap
