@@ -211,7 +211,7 @@ void norms(const char* func, const char* side, const ActsDesc& d, cudaStream_t s
 // linear -> cosine / rbf on the device; the RBF bandwidth is the lower median of the nonzero
 // off-diagonal d^2 (a device radix sort), so no matrix comes back to the host.
 void finish(const char* func, cudaStream_t stream, int64_t n, int64_t m, bool symmetric, const double* xsq,
-            const double* ysq, double* linear, double* cosine, double* rbf, double sigma,
+            const double* ysq, double* linear, const double* d2, double* cosine, double* rbf, double sigma,
             std::vector<DevBuf>& keep) {
   const int64_t total = n * m;
   if (total == 0 || (!cosine && !rbf)) return;
@@ -232,7 +232,7 @@ void finish(const char* func, cudaStream_t stream, int64_t n, int64_t m, bool sy
       keep.emplace_back(static_cast<size_t>(total) * sizeof(double), stream, func, "RBF candidates");
       double* sorted = keep.back().as<double>();
       const unsigned blocks = static_cast<unsigned>((total + 255) / 256);
-      rbf_candidates_kernel<<<blocks, 256, 0, stream>>>(n, m, symmetric ? 1 : 0, xsq, ysq, linear, cand, count);
+      rbf_candidates_kernel<<<blocks, 256, 0, stream>>>(n, m, symmetric ? 1 : 0, d2, cand, count);
       check_launch(func, "rbf_candidates_kernel");
       size_t tmp_bytes = 0;
       check(cub::DeviceRadixSort::SortKeys(nullptr, tmp_bytes, cand, sorted, static_cast<int>(total), 0, 64,
@@ -247,7 +247,7 @@ void finish(const char* func, cudaStream_t stream, int64_t n, int64_t m, bool sy
     check_launch(func, "rbf_sigma_kernel");
   }
   const unsigned blocks = static_cast<unsigned>((total + 255) / 256);
-  finish_kernel<<<blocks, 256, 0, stream>>>(n, m, xsq, ysq, linear, cosine, rbf, dsigma);
+  finish_kernel<<<blocks, 256, 0, stream>>>(n, m, xsq, ysq, linear, d2, cosine, rbf, dsigma);
   check_launch(func, "finish_kernel");
 }
 
@@ -280,8 +280,13 @@ void semantic_rsm_t(const RsmRequest& r, cudaStream_t stream) {
   }
   double* linear = reinterpret_cast<double*>(r.linear);
   int* perm = reinterpret_cast<int*>(r.perm);
+  double* d2 = nullptr;
+  if (r.rbf && n * m > 0) {
+    keep.emplace_back(static_cast<size_t>(n * m) * sizeof(double), stream, func, "RBF distances");
+    d2 = keep.back().as<double>();
+  }
   if (r.symmetric && n > 0) {
-    diagonal_kernel<<<static_cast<unsigned>(n), 128, 0, stream>>>(n, xsq, linear, perm, static_cast<int>(S1));
+    diagonal_kernel<<<static_cast<unsigned>(n), 128, 0, stream>>>(n, xsq, linear, d2, perm, static_cast<int>(S1));
     check_launch(func, "diagonal_kernel");
   }
   const int64_t total_pairs = r.symmetric ? n * (n - 1) / 2 : n * m;
@@ -321,16 +326,21 @@ void semantic_rsm_t(const RsmRequest& r, cudaStream_t stream) {
             acts<double>(x), acts<double>(y), S1, S2, C, pm, xpn, ypn, costs.as<double>(), S1 * S2, S2);
       }
       check_launch(func, "pair cost kernel");
-      RsmSink<T> sink{pm, xpn, ypn, linear, perm};
+      RsmSink<T> sink{pm, xpn, ypn, linear, perm, d2, acts<T>(x), acts<T>(y), static_cast<int>(C), ysq};
       launch_lap<T>(func, r.device, stream, ProblemCost<T>{costs.as<T>(), S1 * S2, S2, 1}, P,
                     static_cast<int>(S1), static_cast<int>(S2), -1.0, r.matcher, r.eps_rel, r.eps_factor,
                     r.placement, sink, keep);
     }
   } else if (total_pairs > 0) {
-    // No positions on one side: every matched similarity is 0.
+    // No positions on one side: every matched similarity is 0 and d^2 = |x|^2 + |y|^2.
     check(cudaMemsetAsync(linear, 0, static_cast<size_t>(n * m) * sizeof(double), stream), func, "memset");
+    if (d2) {
+      const unsigned blocks = static_cast<unsigned>((n * m + 255) / 256);
+      unmatched_d2_kernel<<<blocks, 256, 0, stream>>>(n, m, r.symmetric ? 1 : 0, xsq, ysq, d2);
+      check_launch(func, "unmatched_d2_kernel");
+    }
   }
-  finish(func, stream, n, m, r.symmetric, xsq, ysq, linear, reinterpret_cast<double*>(r.cosine),
+  finish(func, stream, n, m, r.symmetric, xsq, ysq, linear, d2, reinterpret_cast<double*>(r.cosine),
          reinterpret_cast<double*>(r.rbf), r.sigma, keep);
 }
 
@@ -381,6 +391,7 @@ void spatio_rsm(const SpatioRequest& r) {
   keep.emplace_back(static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(double), stream, func, "norms");
   double* xsq = keep.back().as<double>();
   double* ysq = xsq;
+  double* d2 = nullptr;
   // Norms treat the F features as F one-feature positions, which spreads them over threads.
   auto run = [&](auto tag) {
     using T = decltype(tag);
@@ -397,6 +408,11 @@ void spatio_rsm(const SpatioRequest& r) {
     if (n == 0 || m == 0) return;
     if (F == 0) {
       check(cudaMemsetAsync(linear, 0, static_cast<size_t>(n * m) * sizeof(double), stream), func, "memset");
+      if (r.rbf) {
+        keep.emplace_back(static_cast<size_t>(n * m) * sizeof(double), stream, func, "RBF distances");
+        d2 = keep.back().as<double>();
+        check(cudaMemsetAsync(d2, 0, static_cast<size_t>(n * m) * sizeof(double), stream), func, "memset");
+      }
       return;
     }
     // The Gram matrix as one "pair" whose positions are the samples; double accumulation,
@@ -409,10 +425,18 @@ void spatio_rsm(const SpatioRequest& r) {
         ax, ay, static_cast<int>(n), static_cast<int>(m), static_cast<int>(F), PairMap{1, 1, 0, 0}, nullptr,
         nullptr, linear, 0, m);
     check_launch(func, "gram kernel");
+    if (r.rbf) {
+      keep.emplace_back(static_cast<size_t>(n * m) * sizeof(double), stream, func, "RBF distances");
+      d2 = keep.back().as<double>();
+      pair_cost_kernel<T, double, double, true><<<dim3(1, static_cast<unsigned>(tiles)), 256, 0, stream>>>(
+          ax, ay, static_cast<int>(n), static_cast<int>(m), static_cast<int>(F), PairMap{1, 1, 0, 0}, nullptr,
+          nullptr, d2, 0, m);
+      check_launch(func, "distance kernel");
+    }
   };
   if (F > 2147483647LL) throw std::invalid_argument(std::string(func) + ": too many features per sample");
   if (r.dtype == DType::f32) run(float{}); else run(double{});
-  finish(func, stream, n, m, r.symmetric, xsq, ysq, reinterpret_cast<double*>(r.linear),
+  finish(func, stream, n, m, r.symmetric, xsq, ysq, reinterpret_cast<double*>(r.linear), d2,
          reinterpret_cast<double*>(r.cosine), reinterpret_cast<double*>(r.rbf), r.sigma, keep);
 }
 

@@ -40,7 +40,9 @@ struct Acts {
 // contiguous) and NTD (features contiguous) both coalesce.
 constexpr int kBM = 64, kBN = 64, kBK = 16;
 
-template <class T, class Acc, class Out>
+// kDist = true computes sum_c (x - y)^2 instead (the spatio-semantic RBF distance summed
+// directly, so identical samples give exactly 0, as on the CPU).
+template <class T, class Acc, class Out, bool kDist = false>
 __global__ void __launch_bounds__(256) pair_cost_kernel(Acts<T> x, Acts<T> y, int S1, int S2, int C,
                                                         PairMap pm, const float* xpn,
                                                         const float* ypn, Out* out,
@@ -74,7 +76,14 @@ __global__ void __launch_bounds__(256) pair_cost_kernel(Acts<T> x, Acts<T> y, in
 #pragma unroll
       for (int r = 0; r < 4; ++r)
 #pragma unroll
-        for (int q = 0; q < 4; ++q) acc[r][q] += a[r] * b[q];
+        for (int q = 0; q < 4; ++q) {
+          if constexpr (kDist) {
+            const Acc d = a[r] - b[q];
+            acc[r][q] += d * d;
+          } else {
+            acc[r][q] += a[r] * b[q];
+          }
+        }
     }
     __syncthreads();
   }
@@ -283,7 +292,10 @@ struct LapSink {
 
 // Results of one RSM tile: the matched linear similarity sum_s <x_i[s], y_j[pi(s)]> of the
 // raw vectors (the cosine cost is undone with the position norms), written to (i, j) and,
-// for x against itself, (j, i); optionally the permutation and its inverse.
+// for x against itself, (j, i); optionally the permutation and its inverse, and the RBF
+// distance |x_i - P y_j|^2 summed directly over the matched vectors (unmatched positions
+// count as matched to zero), which avoids the cancellation of |x|^2 + |y|^2 - 2 lin and
+// gives exactly 0 for identical samples, as the CPU engine does.
 template <class T>
 struct RsmSink {
   PairMap pm;
@@ -291,13 +303,18 @@ struct RsmSink {
   const float* ypn;
   double* linear;    // n x m
   int* perm;         // n x m x S1 or null
+  double* d2;        // n x m or null
+  Acts<T> xa, ya;
+  int C;
+  const double* ysq;
   __device__ void operator()(const WarpTeam& team, int64_t b, const T* g, int64_t rs, int64_t cs,
                              const int* col4row, int n, int m, int, double) const {
     // Activations are validated finite before any launch, so every status here is kOk.
     int64_t i, j;
     pm.pair(b, i, j);
+    const int lane = team.rank();
     double part = 0.0;
-    for (int r = team.rank(); r < n; r += 32) {
+    for (int r = lane; r < n; r += 32) {
       const int c = col4row[r];
       if (c < 0) continue;
       double v = static_cast<double>(g[r * rs + c * cs]);
@@ -305,15 +322,45 @@ struct RsmSink {
       part += v;
     }
     part = team.reduce(part, sh::SumOp());
-    if (team.rank() == 0) {
+    if (lane == 0) {
       linear[i * pm.m + j] = part;
       if (pm.symmetric) linear[j * pm.m + i] = part;
     }
     if (perm) {
-      for (int r = team.rank(); r < n; r += 32) {
+      for (int r = lane; r < n; r += 32) {
         const int c = col4row[r];
         perm[(i * pm.m + j) * n + r] = c;
         if (pm.symmetric && c >= 0) perm[(j * pm.m + i) * n + c] = r;
+      }
+    }
+    if (d2) {
+      // Lanes split the features of one matched pair at a time (coalesced for NTD input).
+      double acc = 0.0, ymatched = 0.0;
+      for (int r = 0; r < n; ++r) {
+        const int c = col4row[r];
+        if (c >= 0) {
+          for (int f = lane; f < C; f += 32) {
+            const double yv = static_cast<double>(ya.at(j, c, f));
+            const double dv = static_cast<double>(xa.at(i, r, f)) - yv;
+            acc += dv * dv;
+            ymatched += yv * yv;
+          }
+        } else {
+          for (int f = lane; f < C; f += 32) {
+            const double xv = static_cast<double>(xa.at(i, r, f));
+            acc += xv * xv;
+          }
+        }
+      }
+      acc = team.reduce(acc, sh::SumOp());
+      ymatched = team.reduce(ymatched, sh::SumOp());
+      if (m > n) {  // y positions left unmatched contribute |y_t|^2
+        const double rest = ysq[j] - ymatched;
+        acc += rest > 0.0 ? rest : 0.0;
+      }
+      if (lane == 0) {
+        d2[i * pm.m + j] = acc;
+        if (pm.symmetric) d2[j * pm.m + i] = acc;
       }
     }
   }
@@ -372,25 +419,36 @@ __global__ void validate_costs_kernel(ProblemCost<T> pc, int64_t B, int n, int m
 }
 
 // Self-pairs: the identity is optimal (rearrangement inequality), so linear = |X_i|^2.
-__global__ void diagonal_kernel(int64_t n, const double* sq, double* linear, int* perm, int S) {
+__global__ void diagonal_kernel(int64_t n, const double* sq, double* linear, double* d2, int* perm, int S) {
   const int64_t i = blockIdx.x;
-  if (threadIdx.x == 0) linear[i * n + i] = sq[i];
+  if (threadIdx.x == 0) {
+    linear[i * n + i] = sq[i];
+    if (d2) d2[i * n + i] = 0.0;
+  }
   if (perm)
     for (int s = threadIdx.x; s < S; s += blockDim.x) perm[(i * n + i) * S + s] = s;
 }
 
 // Candidates of the RBF bandwidth: nonzero d^2 off the diagonal (all entries for x vs y);
 // zeros are written as +inf so that a sort puts them last and `count` says how many count.
-__global__ void rbf_candidates_kernel(int64_t n, int64_t m, int symmetric, const double* xsq,
-                                      const double* ysq, const double* linear, double* cand,
+__global__ void rbf_candidates_kernel(int64_t n, int64_t m, int symmetric, const double* d2, double* cand,
                                       unsigned long long* count) {
   const int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (e >= n * m) return;
   const int64_t i = e / m, j = e % m;
-  const double d = sq_dist(xsq[i], ysq[j], linear[e]);
+  const double d = d2[e];
   const bool use = d > 0.0 && !(symmetric && i == j);
   cand[e] = use ? d : HUGE_VAL;
   if (use) atomicAdd(count, 1ull);
+}
+
+// Samples without positions: nothing is matched, so d^2 = |x_i|^2 + |y_j|^2.
+__global__ void unmatched_d2_kernel(int64_t n, int64_t m, int symmetric, const double* xsq, const double* ysq,
+                                    double* d2) {
+  const int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (e >= n * m) return;
+  const int64_t i = e / m, j = e % m;
+  d2[e] = (symmetric && i == j) ? 0.0 : xsq[i] + ysq[j];
 }
 
 // sigma = sqrt(lower median of the candidates) + 1e-3, as torch.median in the reference code.
@@ -401,19 +459,21 @@ __global__ void rbf_sigma_kernel(const double* sorted, const unsigned long long*
   *sigma = c == 0 ? 1e-3 : sqrt(sorted[(c - 1) / 2]) + 1e-3;
 }
 
+// cosine = lin / ((|x_i| + 1e-13) (|y_j| + 1e-13)) as in the reference code and the CPU
+// engine (0 for a zero sample, never NaN); rbf = exp(-d^2 / (2 sigma^2)).
 __global__ void finish_kernel(int64_t n, int64_t m, const double* xsq, const double* ysq,
-                              const double* linear, double* cosine, double* rbf, const double* sigma) {
+                              const double* linear, const double* d2, double* cosine, double* rbf,
+                              const double* sigma) {
   const int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (e >= n * m) return;
   const int64_t i = e / m, j = e % m;
   const double lin = linear[e];
   if (cosine) {
-    const double nx = sqrt(xsq[i]), ny = sqrt(ysq[j]);
-    cosine[e] = (nx > 0.0 && ny > 0.0) ? lin / (nx * ny) : 0.0;
+    cosine[e] = lin / ((sqrt(xsq[i]) + 1e-13) * (sqrt(ysq[j]) + 1e-13));
   }
   if (rbf) {
     const double s = *sigma;
-    rbf[e] = exp(-sq_dist(xsq[i], ysq[j], lin) / (2.0 * s * s));
+    rbf[e] = exp(-d2[e] / (2.0 * s * s));
   }
 }
 

@@ -38,10 +38,4 @@ struct PairMap {
   }
 };
 
-// d^2 = |X_i|^2 + |Y_j|^2 - 2 linear, clamped at 0 (rounding can push it just below).
-SEMRSM_HD double sq_dist(double xs, double ys, double lin) {
-  const double d = xs + ys - 2.0 * lin;
-  return d > 0.0 ? d : 0.0;
-}
-
 }  // namespace semrsm::cudabk

@@ -247,8 +247,8 @@ SEMRSM_HD int greedy_solve(const Team& team, const CostView<T>& cost, int n, int
 // Gauss-Seidel form: one bidder at a time, its best and second-best objects found by the
 // whole team. Benefits a(i, j) = -cost(i, j); a rectangular problem is padded to K x K with
 // zero-benefit dummies, which keeps the optimum of the real part. Costs must be finite.
-// eps_rel is the final epsilon relative to the largest |cost| (<= 0: 1e-6 / min(n, m), the
-// CPU core's default); on return the assignment is within K * eps of the optimum and
+// eps_rel is the final epsilon relative to the largest |cost| (<= 0: 1e-6 / max(n, m), the
+// CPU API's default, so the bound is at most 1e-6 of the largest cost); on return the assignment is within K * eps of the optimum and
 // *bound receives the certified duality gap sum_j p_j + sum_i max_j (a_ij - p_j) - primal
 // (>= optimum - primal, in the benefit sense). Writes col4row[0..n) (-1 unassigned).
 template <class Team, class T>
@@ -272,7 +272,7 @@ SEMRSM_HD int auction_solve(const Team& team, const CostView<T>& cost, int n, in
     }
   amax = team.reduce(amax, MaxOp());
   for (int j = rk; j < K; j += sz) price[j] = 0.0;
-  if (!(eps_rel > 0.0)) eps_rel = 1e-6 / (n < m ? n : m);
+  if (!(eps_rel > 0.0)) eps_rel = 1e-6 / K;
   // An all-zero problem has every assignment optimal; any positive epsilon ends it at once.
   const double eps_final = (amax > 0.0 ? amax : 1.0) * eps_rel;
   if (!(eps_factor > 1.0)) eps_factor = 7.0;
