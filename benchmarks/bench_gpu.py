@@ -158,7 +158,7 @@ def main() -> int:
     feats = realistic(2 * B, S, 512, 4, dev)
     costs = torch.bmm(feats[:B], feats[B:].transpose(1, 2)).contiguous()
     del feats
-    for placement in ["auto", "global"]:
+    for placement in ["auto", "shared", "global"]:
         t, (col, obj) = timed(lambda: _gpu.linear_sum_assignment_batch(costs, maximize=True, placement=placement), 3)
         results["lap"].append({"solver": f"semrsm_native GPU ({placement})", "B": B, "n": S,
                                "seconds": round(t, 4), "ms_per_problem": round(1e3 * t / B, 4)})

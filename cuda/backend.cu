@@ -117,15 +117,25 @@ class DevBuf {
 };
 
 struct DeviceProps {
-  int sms = 0, smem_optin = 0;
+  int sms = 0, smem_optin = 0, smem_per_sm = 0;
 };
 DeviceProps props(int device, const char* func) {
   DeviceProps p;
   check(cudaDeviceGetAttribute(&p.sms, cudaDevAttrMultiProcessorCount, device), func, "attributes");
   check(cudaDeviceGetAttribute(&p.smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device), func,
         "attributes");
+  check(cudaDeviceGetAttribute(&p.smem_per_sm, cudaDevAttrMaxSharedMemoryPerMultiprocessor, device), func,
+        "attributes");
   return p;
 }
+
+// placement="auto" keeps a warp's cost matrix in shared memory only when enough warps stay
+// resident per SM to hide the latency of the solver's dependent steps (each Dijkstra step is
+// a scan plus a 5-round shuffle reduction). A 196 x 196 float32 matrix fits (150 KB) but
+// leaves one warp per SM, so it reads from L2/HBM with ~20 warps per SM instead; a 49 x 49
+// one (10 KB) stays in shared memory with ~19 warps per SM. To be confirmed on the device
+// by benchmarks/bench_gpu.py, which times both placements.
+constexpr int kMinResidentWarpsForSmem = 8;
 
 // ------------------------------------------------------------------------------------------
 // Launch of the warp-per-problem LAP kernel with its shared-memory plan.
@@ -139,12 +149,13 @@ void launch_lap(const char* func, int device, cudaStream_t stream, ProblemCost<T
   const int64_t scratch_total = shared::scratch_bytes(n, m) + shared::align16(4 * K);
   const int64_t cost_bytes = shared::align16(static_cast<int64_t>(n) * m * sizeof(T));
   const bool fits = cost_bytes + scratch_total <= dp.smem_optin;
+  const bool worth_it = fits && (dp.smem_per_sm / (cost_bytes + scratch_total)) >= kMinResidentWarpsForSmem;
   if (placement == Placement::shared && !fits)
     throw std::invalid_argument(std::string(func) + ": placement='shared' needs " +
                                 std::to_string(cost_bytes + scratch_total) +
                                 " bytes of shared memory per problem, the device allows " +
                                 std::to_string(dp.smem_optin));
-  const bool cost_smem = placement == Placement::shared || (placement == Placement::automatic && fits);
+  const bool cost_smem = placement == Placement::shared || (placement == Placement::automatic && worth_it);
   LapLaunch L{};
   L.B = B; L.n = n; L.m = m; L.sign = sign; L.method = method;
   L.eps_rel = eps_rel; L.eps_factor = eps_factor;
