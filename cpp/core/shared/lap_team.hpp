@@ -140,7 +140,37 @@ SEMRSM_HD int jv_solve(const Team& team, const CostView<T>& cost, int n, int m, 
   for (int r = rk; r < n; r += sz) { u[r] = 0.0; col4row[r] = -1; }
   team.sync();
 
+  if (n == m) {
+    // Column reduction (the first phase of Jonker & Volgenant): v_j = min_i c_ij keeps every
+    // reduced cost >= 0 and makes each column's argmin row tight, so those rows start
+    // assigned and only the rest need augmenting paths. Square only: with n < m the duals of
+    // free columns must stay 0 (Crouse), which this would break.
+    double worst = 0.0;
+    for (int j = rk; j < m; j += sz) {
+      double best = inf;
+      int arg = -1;
+      for (int r = 0; r < n; ++r) {
+        const double x = cost(r, j);
+        if (x < best) { best = x; arg = r; }
+      }
+      v[j] = best;
+      path[j] = arg;  // scratch use: the argmin row (path[] is rewritten before any read)
+      if (!(best < inf)) worst = 1.0;
+    }
+    // A fully forbidden column makes a square problem infeasible (and inf - inf later NaN).
+    if (team.reduce(worst, MaxOp()) > 0.0) return kInfeasible;
+    team.sync();
+    if (rk == 0) {  // first come, first served in column order: the same for any team size
+      for (int j = 0; j < m; ++j) {
+        const int r = path[j];
+        if (col4row[r] == -1) { col4row[r] = j; row4col[j] = r; }
+      }
+    }
+    team.sync();
+  }
+
   for (int cur_row = 0; cur_row < n; ++cur_row) {
+    if (col4row[cur_row] != -1) continue;  // assigned by the column reduction
     for (int j = rk; j < m; j += sz) { spc[j] = inf; SC[j] = 0; }
     for (int r = rk; r < n; r += sz) SR[r] = 0;
     team.sync();
