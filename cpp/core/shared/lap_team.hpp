@@ -50,8 +50,11 @@ struct MinCand {
   int aux;
 };
 struct MinCandOp {
-  SEMRSM_HD MinCand operator()(const MinCand& a, const MinCand& b) const {
-    return (b.v < a.v || (b.v == a.v && b.k < a.k)) ? b : a;
+  // Field-wise selects: choosing between references would take their addresses and put
+  // the candidates in local memory on the GPU.
+  SEMRSM_HD MinCand operator()(MinCand a, MinCand b) const {
+    const bool tb = b.v < a.v || (b.v == a.v && b.k < a.k);
+    return MinCand{tb ? b.v : a.v, tb ? b.k : a.k, tb ? b.aux : a.aux};
   }
 };
 
@@ -63,13 +66,11 @@ struct Top2 {
   double v2;
 };
 struct Top2Op {
-  SEMRSM_HD Top2 operator()(const Top2& a, const Top2& b) const {
+  SEMRSM_HD Top2 operator()(Top2 a, Top2 b) const {
     const bool a_wins = a.v1 > b.v1 || (a.v1 == b.v1 && a.k < b.k);
-    const Top2& w = a_wins ? a : b;
-    const Top2& l = a_wins ? b : a;
-    Top2 r = w;
-    r.v2 = w.v2 > l.v1 ? w.v2 : l.v1;
-    return r;
+    const double wv1 = a_wins ? a.v1 : b.v1, wv2 = a_wins ? a.v2 : b.v2;
+    const double lv1 = a_wins ? b.v1 : a.v1;
+    return Top2{wv1, a_wins ? a.k : b.k, wv2 > lv1 ? wv2 : lv1};
   }
 };
 
