@@ -251,3 +251,36 @@ def test_gpu_argument_errors_come_before_the_device():
         _gpu.semantic_rsm(x, precision="fp8", device="cuda")
     with pytest.raises(ValueError, match="sigma"):
         _gpu.semantic_rsm(x, kernel="rbf", sigma=-1.0, device="cuda")
+
+
+@pytest.mark.parametrize(
+    "make, layout",
+    [
+        (lambda b: b, "nchw"),
+        (lambda b: b.to(memory_format=__import__("torch").channels_last), "nchw"),
+        (lambda b: b.permute(0, 2, 3, 1).contiguous(), "nhwc"),
+        (lambda b: b.permute(0, 2, 3, 1), "nhwc"),  # an NCHW buffer read as NHWC, in place
+        (lambda b: b[:, :, ::2, :], "nchw"),  # rows skipped: H and W do not merge -> one copy
+        (lambda b: b[:, :, :1, :], "nchw"),  # H == 1
+        (lambda b: b.reshape(2, 3, 20).transpose(1, 2), "ntd"),
+        (lambda b: b.reshape(2, 3, 20)[:, :, ::3], "ntd"),
+    ],
+)
+def test_activation_descriptors_address_the_right_elements(make, layout):
+    """The (ptr, strides) the kernels read concept vectors through, checked on CPU tensors:
+    element (i, s, c) through the descriptor equals the layout's definition."""
+    torch = pytest.importorskip("torch")
+    from semrsm_native._gpu import _acts, _Side
+
+    t = make(torch.arange(2 * 3 * 4 * 5, dtype=torch.float32).reshape(2, 3, 4, 5))
+    side, (ptr, dtype, n, S, C, sn, ss, sc) = _acts(_Side(t, "torch", None), layout, "f", "x")
+    assert dtype == "float32" and ptr == side.arr.data_ptr()
+    if layout == "nchw":
+        expect = t.reshape(t.shape[0], t.shape[1], -1).transpose(1, 2)
+    elif layout == "nhwc":
+        expect = t.reshape(t.shape[0], -1, t.shape[3])
+    else:
+        expect = t
+    assert (n, S, C) == tuple(expect.shape)
+    got = torch.as_strided(side.arr, (n, S, C), (sn, ss, sc), side.arr.storage_offset())
+    torch.testing.assert_close(got, expect, rtol=0, atol=0)
