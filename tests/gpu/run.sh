@@ -71,7 +71,7 @@ PYEOF
 )
 
 step "GPU benchmark (--quick)"
-timeout 130 "$VPY" benchmarks/bench_gpu.py --quick --out benchmarks/results/gpu 2>&1 | tee "$LOG/bench.txt"
+timeout 120 "$VPY" benchmarks/bench_gpu.py --quick --out benchmarks/results/gpu 2>&1 | tee "$LOG/bench.txt"
 BENCH_RC=${PIPESTATUS[0]}
 
 step "summary"
