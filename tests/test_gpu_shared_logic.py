@@ -284,3 +284,95 @@ def test_activation_descriptors_address_the_right_elements(make, layout):
     assert (n, S, C) == tuple(expect.shape)
     got = torch.as_strided(side.arr, (n, S, C), (sn, ss, sc), side.arr.storage_offset())
     torch.testing.assert_close(got, expect, rtol=0, atol=0)
+
+
+# ------------------------------------------------------------------------------------------
+# CPU emulation of the GPU RSM pipeline (host_rsm): the cost kernel's own tile phases run
+# thread by thread, the shared matchers, the RSM sink. Checked against the CPU engine.
+
+
+def _acts(n, S, C, seed, dtype):
+    rng = np.random.default_rng(seed)
+    base = rng.standard_normal((1, S, C))
+    return np.maximum(0.6 * base + rng.standard_normal((n, S, C)), 0).astype(dtype)
+
+
+def _feature_major_view(a):
+    """Same values, positions contiguous (the NCHW case: the other load path of the kernel)."""
+    return np.ascontiguousarray(a.transpose(0, 2, 1)).transpose(0, 2, 1)
+
+
+def _direct_d2(x, y, perm, i, j):
+    p = perm[i, j]
+    xi, yj = x[i].astype(np.float64), y[j].astype(np.float64)
+    matched = p >= 0
+    d = ((xi[matched] - yj[p[matched]]) ** 2).sum() + (xi[~matched] ** 2).sum()
+    unused = np.setdiff1d(np.arange(yj.shape[0]), p[matched])
+    return d + (yj[unused] ** 2).sum()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("view", ["ntd", "feature_major"])
+@pytest.mark.parametrize("cost", ["inner", "cosine"])
+@pytest.mark.parametrize("tile", [1, 4, 1000])
+def test_emulated_gpu_rsm_equals_cpu_engine(dtype, view, cost, tile):
+    from semrsm_native import rsm
+
+    x = _acts(7, 20, 70, 1, dtype)  # C = 70: several k-tiles and a partial one
+    xv = _feature_major_view(x) if view == "feature_major" else x
+    lin, d2, perm = cuda.host_rsm(xv, None, "hungarian", cost == "cosine", tile)
+    ref, ref_perm = rsm.semantic_rsm(x, kernel="linear", cost=cost, return_permutations=True, device="cpu")
+    np.testing.assert_allclose(lin, ref, rtol=1e-5)
+    for i in range(7):
+        np.testing.assert_array_equal(perm[i, i], np.arange(20))
+        for j in range(7):
+            np.testing.assert_array_equal(np.argsort(perm[i, j]), perm[j, i])
+            assert d2[i, j] == pytest.approx(_direct_d2(x, x, perm, i, j), rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("sx, sy", [(70, 70), (9, 70), (70, 9), (65, 3)])
+def test_emulated_gpu_rsm_x_vs_y_rectangular(sx, sy):
+    from semrsm_native import rsm
+
+    # S = 70 and 65 cross the 64-position tile edge of the cost kernel.
+    x, y = _acts(3, sx, 12, 2, np.float32), _acts(4, sy, 12, 3, np.float32)
+    lin, d2, perm = cuda.host_rsm(x, y, "hungarian", False, 5)
+    ref = rsm.semantic_rsm(x, y, kernel="linear", device="cpu")
+    np.testing.assert_allclose(lin, ref, rtol=1e-5)
+    assert perm.shape == (3, 4, sx)
+    assert ((perm >= 0).sum(axis=2) == min(sx, sy)).all()
+    for i in range(3):
+        for j in range(4):
+            assert d2[i, j] == pytest.approx(_direct_d2(x, y, perm, i, j), rel=1e-9, abs=1e-9)
+
+
+def test_emulated_rbf_follows_the_cpu_bandwidth_rule():
+    """d2 from the GPU sink plus the device's rule (lower median of the nonzero off-diagonal
+    d2, sqrt, + 1e-3; all entries for x vs y) reproduce the CPU engine's RBF."""
+    from semrsm_native import rsm
+
+    x = _acts(8, 16, 10, 4, np.float64)
+    x[5] = x[2][::-1]  # a permuted copy: d2 exactly 0 off the diagonal, excluded
+    _, d2, _ = cuda.host_rsm(x, None, "hungarian", False, 3)
+    assert d2[2, 5] == 0.0
+    off = d2[~np.eye(8, dtype=bool)]
+    cand = np.sort(off[off > 0])
+    sigma = np.sqrt(cand[(len(cand) - 1) // 2]) + 1e-3
+    np.testing.assert_allclose(np.exp(-d2 / (2 * sigma**2)), rsm.semantic_rsm(x, kernel="rbf", device="cpu"), rtol=1e-9)
+    y = _acts(5, 16, 10, 5, np.float64)
+    _, d2y, _ = cuda.host_rsm(x, y, "hungarian", False, 3)
+    cand = np.sort(d2y[d2y > 0].ravel())
+    sigma = np.sqrt(cand[(len(cand) - 1) // 2]) + 1e-3
+    np.testing.assert_allclose(np.exp(-d2y / (2 * sigma**2)), rsm.semantic_rsm(x, y, kernel="rbf", device="cpu"), rtol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["greedy", "auction"])
+def test_emulated_approximate_rsms_within_bounds(method):
+    x = _acts(6, 30, 16, 6, np.float64)
+    exact, _, _ = cuda.host_rsm(x, None, "hungarian", False, 4)
+    approx, _, _ = cuda.host_rsm(x, None, method, False, 4)
+    assert (approx <= exact * (1 + 1e-12)).all()
+    if method == "auction":
+        np.testing.assert_allclose(approx, exact, rtol=1e-4)
+    else:
+        assert (approx >= 0.9 * exact).all()
