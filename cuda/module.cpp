@@ -232,6 +232,40 @@ py::tuple host_rsm(py::array_t<T> x, py::object yobj, const std::string& method,
   return py::make_tuple(linear, d2, perm);
 }
 
+// CPU emulation of the spatio-semantic Gram / distance launch: the samples are the
+// "positions" of one pair, read through Acts{ptr, 0, F, 1} exactly as spatio_rsm does, with
+// double accumulation. x (n, F), y (m, F) C-contiguous; dist selects sum (x - y)^2.
+template <class T>
+py::array_t<double> host_gram(py::array_t<T, py::array::c_style | py::array::forcecast> x,
+                              py::array_t<T, py::array::c_style | py::array::forcecast> y, bool dist) {
+  if (x.ndim() != 2 || y.ndim() != 2 || x.shape(1) != y.shape(1))
+    throw py::value_error("host_gram: expected (n, F) and (m, F)");
+  const int n = static_cast<int>(x.shape(0)), m = static_cast<int>(y.shape(0));
+  const int F = static_cast<int>(x.shape(1));
+  py::array_t<double> out({static_cast<int64_t>(n), static_cast<int64_t>(m)});
+  const cb::Acts<T> ax{x.data(), 0, F, 1}, ay{y.data(), 0, F, 1};
+  double* o = out.mutable_data();
+  auto run = [&](auto tile_tag) {
+    using Tile = decltype(tile_tag);
+    std::vector<double> As(cb::kBK * (cb::kBM + 4)), Bs(cb::kBK * (cb::kBN + 4)), acc(256 * 16);
+    auto* as = reinterpret_cast<double(*)[cb::kBM + 4]>(As.data());
+    auto* bs = reinterpret_cast<double(*)[cb::kBN + 4]>(Bs.data());
+    for (int row0 = 0; row0 < n; row0 += cb::kBM)
+      for (int col0 = 0; col0 < m; col0 += cb::kBN) {
+        std::fill(acc.begin(), acc.end(), 0.0);
+        for (int c0 = 0; c0 < F; c0 += cb::kBK) {
+          for (int tid = 0; tid < 256; ++tid) Tile::load(tid, ax, ay, 0, 0, n, m, F, row0, col0, c0, as, bs);
+          for (int tid = 0; tid < 256; ++tid) Tile::compute(tid, as, bs, *reinterpret_cast<double(*)[4][4]>(&acc[tid * 16]));
+        }
+        for (int tid = 0; tid < 256; ++tid)
+          Tile::store(tid, *reinterpret_cast<const double(*)[4][4]>(&acc[tid * 16]), 0, 0, n, m, row0, col0, nullptr,
+                      nullptr, o, m);
+      }
+  };
+  if (dist) run(cb::PairTile<T, double, true>{}); else run(cb::PairTile<T, double, false>{});
+  return out;
+}
+
 cb::ActsDesc acts_desc(py::tuple t) {
   // (ptr, dtype, n, S, C, sn, ss, sc)
   if (t.size() != 8) throw py::value_error("activation descriptor needs 8 fields");
@@ -266,6 +300,8 @@ PYBIND11_MODULE(_cuda, m) {
         py::arg("tile_pairs"));
   m.def("host_rsm", &host_rsm<float>, py::arg("x"), py::arg("y"), py::arg("method"), py::arg("cosine_cost"),
         py::arg("tile_pairs"));
+  m.def("host_gram", &host_gram<double>, py::arg("x"), py::arg("y"), py::arg("dist"));
+  m.def("host_gram", &host_gram<float>, py::arg("x"), py::arg("y"), py::arg("dist"));
   m.def("host_pairs", &host_pairs, py::arg("n"), py::arg("m"), py::arg("symmetric"), py::arg("k0"),
         py::arg("count"));
 

@@ -376,3 +376,18 @@ def test_emulated_approximate_rsms_within_bounds(method):
         np.testing.assert_allclose(approx, exact, rtol=1e-4)
     else:
         assert (approx >= 0.9 * exact).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_emulated_spatio_gram_and_distance(dtype):
+    """The spatio-semantic launch (samples as positions, float64 accumulation, distances
+    summed directly so that equal samples give exactly 0)."""
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((70, 150)).astype(dtype)  # 70 samples cross a 64-row tile
+    y = rng.standard_normal((5, 150)).astype(dtype)
+    y[2] = x[66]
+    x64, y64 = x.astype(np.float64), y.astype(np.float64)
+    np.testing.assert_allclose(cuda.host_gram(x, y, False), x64 @ y64.T, rtol=1e-12, atol=1e-10)
+    d = cuda.host_gram(x, y, True)
+    np.testing.assert_allclose(d, ((x64[:, None] - y64[None]) ** 2).sum(-1), rtol=1e-12)
+    assert d[66, 2] == 0.0
