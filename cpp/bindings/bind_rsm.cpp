@@ -1,10 +1,249 @@
-// Bindings of the semantic RSM engine (semrsm_native.rsm wraps these).
+// Bindings of the semantic RSM engine (semrsm_native.rsm wraps these; arguments are
+// validated there, this layer checks only what it needs to stay memory-safe).
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+
+#include <algorithm>
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "bindings/common.hpp"
+#include "core/cpu_features.hpp"
+#include "core/rsm/rsm.hpp"
 
 namespace py = pybind11;
 
 namespace semrsm::bind {
 
-void register_rsm(py::module_& m) { (void)m; }
+namespace {
+
+using rsm::Layout;
+
+template <class T>
+rsm::Samples<T> samples_of(const py::array_t<T, py::array::c_style>& a, Layout layout) {
+  if (a.ndim() != 3) throw py::value_error("expected a 3-D array (N, C, S) or (N, S, C)");
+  rsm::Samples<T> s;
+  s.data = a.data();
+  s.n = a.shape(0);
+  s.layout = layout;
+  if (layout == Layout::feature_major) {
+    s.C = a.shape(1);
+    s.S = a.shape(2);
+  } else {
+    s.S = a.shape(1);
+    s.C = a.shape(2);
+  }
+  return s;
+}
+
+// Poll function for the waiting thread: takes the GIL every poll interval, runs pending
+// signal handlers (Ctrl-C cancels the job; KeyboardInterrupt is raised once every worker
+// has stopped) and forwards the pair counter to the Python progress callback.
+struct Poller {
+  py::object progress;
+  std::atomic<int64_t> done{0};
+  int64_t reported = 0;
+  bool interrupted = false;
+  std::string callback_error;
+
+  bool operator()() {
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) {
+      interrupted = true;
+      return true;
+    }
+    report();
+    return false;
+  }
+
+  // Called with the GIL held.
+  void report() {
+    const int64_t now = done.load(std::memory_order_relaxed);
+    if (progress.is_none() || now == reported) return;
+    progress(now - reported);
+    reported = now;
+  }
+};
+
+template <class T>
+py::tuple semantic_linear(py::array_t<T, py::array::c_style> x, py::object y_obj, int layout,
+                          int matcher, int cost, int64_t window, double eps, int threads,
+                          bool want_d2, bool want_perms, py::object progress,
+                          const std::string& func) {
+  const Layout lay = static_cast<Layout>(layout);
+  const rsm::Samples<T> xs = samples_of(x, lay);
+  const bool self = y_obj.is_none();
+  py::array_t<T, py::array::c_style> y;
+  rsm::Samples<T> ys = xs;
+  if (!self) {
+    y = py::array_t<T, py::array::c_style>::ensure(y_obj);
+    if (!y) throw py::type_error(func + ": y must have the dtype of x");
+    ys = samples_of(y, lay);
+    if (ys.C != xs.C)
+      throw py::value_error(func + ": x and y must have the same number of features, got " +
+                            std::to_string(xs.C) + " and " + std::to_string(ys.C));
+  }
+  const int64_t n = xs.n, m = self ? xs.n : ys.n;
+  if (static_cast<rsm::Matcher>(matcher) == rsm::Matcher::identity && ys.S != xs.S)
+    throw py::value_error(func + ": x and y must have the same number of positions, got " +
+                          std::to_string(xs.S) + " and " + std::to_string(ys.S));
+
+  py::array_t<double> x_pos({n, xs.S}), x_sq(n);
+  py::array_t<double> y_pos({self ? 0 : ys.n, self ? 0 : ys.S}), y_sq(self ? 0 : ys.n);
+  py::array_t<double> linear({n, m});
+  py::object d2_obj = py::none(), perms_obj = py::none();
+  double* d2 = nullptr;
+  int32_t* perms = nullptr;
+  if (want_d2) {
+    py::array_t<double> a({n, m});
+    d2 = a.mutable_data();
+    d2_obj = a;
+  }
+  if (want_perms) {
+    py::array_t<int32_t> a({n, m, xs.S});
+    perms = a.mutable_data();
+    perms_obj = a;
+  }
+
+  Poller poller;
+  poller.progress = progress;
+  const PollFn poll = [&poller]() { return poller(); };
+  Status st = Status::ok;
+  int64_t bad = -1;
+  const char* bad_name = "x";
+  {
+    py::gil_scoped_release release;
+    st = rsm::sample_norms<T>(xs, threads, x_pos.mutable_data(), x_sq.mutable_data(), &bad,
+                              poll);
+    if (st == Status::ok && !self) {
+      bad_name = "y";
+      st = rsm::sample_norms<T>(ys, threads, y_pos.mutable_data(), y_sq.mutable_data(), &bad,
+                                poll);
+    }
+    if (st == Status::ok) {
+      rsm::Options opts;
+      opts.matcher = static_cast<rsm::Matcher>(matcher);
+      opts.cost = static_cast<rsm::CostKind>(cost);
+      opts.window = window;
+      opts.auction_eps = eps;
+      opts.threads = threads;
+      rsm::Output out;
+      out.linear = linear.mutable_data();
+      out.d2 = d2;
+      out.perms = perms;
+      rsm::Control ctl;
+      ctl.poll = &poll;
+      ctl.pairs_done = &poller.done;
+      st = rsm::semantic_linear<T>(xs, self ? nullptr : &ys, x_pos.data(), x_sq.data(),
+                                   self ? nullptr : y_pos.data(), self ? nullptr : y_sq.data(),
+                                   opts, out, ctl);
+    }
+  }
+  if (poller.interrupted) throw py::error_already_set();
+  if (st == Status::invalid_cost)
+    throw py::value_error(func + ": " + bad_name + " contains NaN or inf in sample " +
+                          std::to_string(bad) +
+                          " (or a value whose square overflows float64)");
+  if (st != Status::ok) throw_status(st, func);
+  poller.report();
+  return py::make_tuple(linear, d2_obj, perms_obj, x_sq, self ? x_sq : y_sq);
+}
+
+// Test hook for the cost GEMM alone: the (rows x cols) block of X Y^T (or of the cosines of
+// the concept vectors) for two single samples, computed by the kernels of SIMD level `simd`
+// (lowered to what this CPU and SEMRSM_SIMD allow), so tests reach every compiled path.
+template <class T>
+py::array_t<T> cost_block(py::array_t<T, py::array::c_style> x, py::array_t<T, py::array::c_style> y,
+                          int layout, bool cosine, py::object rows_obj, py::object cols_obj,
+                          int simd) {
+  if (x.ndim() != 2 || y.ndim() != 2) throw py::value_error("expected two 2-D samples");
+  const Layout lay = static_cast<Layout>(layout);
+  const bool fm = lay == Layout::feature_major;
+  const int64_t Sx = fm ? x.shape(1) : x.shape(0), Sy = fm ? y.shape(1) : y.shape(0);
+  const int64_t C = fm ? x.shape(0) : x.shape(1);
+  if ((fm ? y.shape(0) : y.shape(1)) != C) throw py::value_error("feature mismatch");
+  auto index = [](py::object o, int64_t S, std::vector<int64_t>& v) -> const int64_t* {
+    if (o.is_none()) return nullptr;
+    auto a = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(o);
+    if (!a || a.ndim() != 1) throw py::value_error("index must be 1-D");
+    v.assign(a.data(), a.data() + a.size());
+    for (int64_t p : v)
+      if (p < 0 || p >= S) throw py::value_error("index out of range");
+    return v.data();
+  };
+  std::vector<int64_t> ri, ci;
+  const int64_t* rows = index(rows_obj, Sx, ri);
+  const int64_t* cols = index(cols_obj, Sy, ci);
+  const int64_t nr = rows ? static_cast<int64_t>(ri.size()) : Sx;
+  const int64_t nc = cols ? static_cast<int64_t>(ci.size()) : Sy;
+  auto sq = [&](const T* d, int64_t S, std::vector<double>& out) {
+    out.assign(static_cast<size_t>(S), 0.0);
+    for (int64_t p = 0; p < S; ++p)
+      for (int64_t k = 0; k < C; ++k) {
+        const double v = static_cast<double>(fm ? d[k * S + p] : d[p * C + k]);
+        out[p] += v * v;
+      }
+  };
+  std::vector<double> sx, sy;
+  if (cosine) {
+    sq(x.data(), Sx, sx);
+    sq(y.data(), Sy, sy);
+  }
+  const int asked = std::min(simd, static_cast<int>(simd_level()));
+  const rsm::GemmKernels<T>& K = rsm::gemm_kernels<T>(static_cast<SimdLevel>(asked));
+  std::vector<T> pa(static_cast<size_t>(K.packed_a_size(nr, C))),
+      pb(static_cast<size_t>(K.packed_b_size(nc, C)));
+  K.pack_a(x.data(), lay, Sx, C, rows, nr, cosine ? sx.data() : nullptr, pa.data());
+  K.pack_b(y.data(), lay, Sy, C, cols, nc, cosine ? sy.data() : nullptr, pb.data());
+  py::array_t<T> out({nr, nc});
+  K.gemm(pa.data(), nr, pb.data(), nc, C, out.mutable_data(), nc, false);
+  return out;
+}
+
+}  // namespace
+
+void register_rsm(py::module_& m) {
+  m.def("semantic_linear", &semantic_linear<float>, py::arg("x"), py::arg("y"),
+        py::arg("layout"), py::arg("matcher"), py::arg("cost"), py::arg("window"),
+        py::arg("eps"), py::arg("threads"), py::arg("want_d2"), py::arg("want_perms"),
+        py::arg("progress"), py::arg("func"));
+  m.def("semantic_linear", &semantic_linear<double>, py::arg("x"), py::arg("y"),
+        py::arg("layout"), py::arg("matcher"), py::arg("cost"), py::arg("window"),
+        py::arg("eps"), py::arg("threads"), py::arg("want_d2"), py::arg("want_perms"),
+        py::arg("progress"), py::arg("func"));
+  m.def(
+      "rsm_apply_kernel",
+      [](int kind, py::array_t<double, py::array::c_style> linear, py::object d2_obj,
+         py::array_t<double, py::array::c_style> sqx, py::array_t<double, py::array::c_style> sqy,
+         double sigma) {
+        const int64_t n = linear.shape(0), m = linear.shape(1);
+        if (sqx.size() != n || sqy.size() != m) throw py::value_error("norm length mismatch");
+        py::array_t<double, py::array::c_style> d2;
+        if (!d2_obj.is_none()) {
+          d2 = py::array_t<double, py::array::c_style>::ensure(d2_obj);
+          if (!d2 || d2.size() != n * m) throw py::value_error("d2 shape mismatch");
+        }
+        py::array_t<double> out({n, m});
+        rsm::apply_kernel(static_cast<rsm::KernelKind>(kind), linear.data(),
+                          d2 ? d2.data() : nullptr, n, m, sqx.data(), sqy.data(), sigma,
+                          out.mutable_data());
+        return out;
+      },
+      py::arg("kind"), py::arg("linear"), py::arg("d2"), py::arg("sqnorm_x"), py::arg("sqnorm_y"),
+      py::arg("sigma"));
+  m.def(
+      "rsm_default_sigma",
+      [](py::array_t<double, py::array::c_style> d2, bool self) {
+        if (d2.ndim() != 2) throw py::value_error("d2 must be 2-D");
+        return rsm::rbf_default_sigma(d2.data(), d2.shape(0), d2.shape(1), self);
+      },
+      py::arg("d2"), py::arg("self"));
+  m.def("rsm_cost_block", &cost_block<float>, py::arg("x"), py::arg("y"), py::arg("layout"),
+        py::arg("cosine"), py::arg("rows"), py::arg("cols"), py::arg("simd"));
+  m.def("rsm_cost_block", &cost_block<double>, py::arg("x"), py::arg("y"), py::arg("layout"),
+        py::arg("cosine"), py::arg("rows"), py::arg("cols"), py::arg("simd"));
+}
 
 }  // namespace semrsm::bind

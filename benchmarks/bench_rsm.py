@@ -1,0 +1,407 @@
+"""Benchmark of whole semantic RSMs: semrsm_native against the reference algorithm and the best
+composite pipeline a user could assemble from libraries, plus the quality of the approximate
+matchers and the peak memory of a large RSM.
+
+    python benchmarks/bench_rsm.py            # full run, writes benchmarks/results/rsm.{md,json,png}
+    python benchmarks/bench_rsm.py --quick    # a smoke run in about a minute
+
+Competitors (all compute the same semantic cosine RSM of N samples against themselves):
+- reference: the authors' algorithm, re-written here (not imported): per pair a NumPy inner
+  product matrix and scipy.optimize.linear_sum_assignment, pairs (i >= j, as the authors
+  enumerate them) spread over a multiprocessing pool of 2 processes, BLAS threads left at
+  their default (the authors' default configuration).
+- composite: NumPy batched matmul for the pair costs (BLAS limited to the same threads) and
+  lapx.lapjvh_batch with the same threads, i < j only.
+- semrsm_native: semantic_rsm(x, matcher=...) for every matcher, 1 and 2 threads.
+
+Features are "realistic" post-ReLU activations: spatially smooth random fields shared across
+a few classes and shifted per sample, mixed into C channels by a random matrix and passed
+through a ReLU (sparse, non-negative, spatially correlated, like CNN feature maps).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+MATCHERS = ["hungarian", "greedy", "auction", "batch_optimal"]
+
+
+# ---------------------------------------------------------------------------------------
+# Data
+
+
+def realistic_features(n: int, c: int, side: int, seed: int = 0) -> np.ndarray:
+    """(n, c, side, side) float32 post-ReLU feature maps (see the module docstring)."""
+    from scipy.ndimage import gaussian_filter
+
+    rng = np.random.default_rng(seed)
+    k = 16  # latent channels
+    blur = (0, max(side / 8.0, 0.7), max(side / 8.0, 0.7))
+    protos = np.stack([gaussian_filter(rng.standard_normal((k, side, side)), blur, mode="wrap") for _ in range(4)])
+    protos /= protos.std()
+    mix = rng.standard_normal((c, k)) / np.sqrt(k)
+    out = np.empty((n, c, side, side), dtype=np.float32)
+    for i in range(n):
+        z = np.roll(protos[rng.integers(4)], tuple(rng.integers(0, side, 2)), axis=(1, 2))
+        z = z + 0.7 * gaussian_filter(rng.standard_normal((k, side, side)), blur, mode="wrap") / 0.25
+        f = np.tensordot(mix, z, axes=(1, 0)) - 0.5
+        out[i] = np.maximum(f, 0)
+    return out
+
+
+def positions(x: np.ndarray) -> np.ndarray:
+    """(N, S, C) contiguous view of NCHW activations."""
+    n, c, h, w = x.shape
+    return np.ascontiguousarray(x.reshape(n, c, h * w).transpose(0, 2, 1))
+
+
+def cosine_from(lin: np.ndarray, sq: np.ndarray) -> np.ndarray:
+    nrm = np.sqrt(sq) + 1e-13
+    return lin / np.outer(nrm, nrm)
+
+
+# ---------------------------------------------------------------------------------------
+# Competitors
+
+
+def _reference_pair(xi: np.ndarray, xj: np.ndarray) -> float:
+    from scipy.optimize import linear_sum_assignment
+
+    cost = xi @ xj.T
+    rows, cols = linear_sum_assignment(cost, maximize=True)
+    a = xi[rows].reshape(1, -1)
+    b = xj[cols].reshape(1, -1)
+    a = a / (np.linalg.norm(a, axis=1, keepdims=True) + 1e-13)
+    b = b / (np.linalg.norm(b, axis=1, keepdims=True) + 1e-13)
+    return float((a @ b.T)[0, 0])
+
+
+def reference_rsm(x: np.ndarray, processes: int = 2) -> np.ndarray:
+    """The authors' algorithm: per pair matmul + scipy, pairs over a process pool."""
+    xs = x.reshape(x.shape[0], x.shape[1], -1).transpose(0, 2, 1)  # (n, S, C) views, as theirs
+    n = xs.shape[0]
+    pairs = [(i, j) for i in range(n) for j in range(n) if i >= j]
+    args = [(xs[i], xs[j]) for i, j in pairs]
+    if processes > 1:
+        with mp.get_context("fork").Pool(processes) as pool:
+            vals = pool.starmap(_reference_pair, args)
+    else:
+        vals = [_reference_pair(*a) for a in args]
+    out = np.zeros((n, n))
+    for (i, j), v in zip(pairs, vals):
+        out[i, j] = out[j, i] = v
+    return out
+
+
+def composite_rsm(x: np.ndarray, threads: int, chunk: int = 256) -> np.ndarray:
+    """NumPy batched matmul for the costs + lapx.lapjvh_batch, i < j only."""
+    import lap
+    from threadpoolctl import threadpool_limits
+
+    X = positions(x)
+    n = X.shape[0]
+    I, J = np.triu_indices(n, 1)
+    lin = np.zeros((n, n))
+    sq = np.einsum("nsc,nsc->n", X, X, dtype=np.float64)
+    with threadpool_limits(threads):
+        for s in range(0, len(I), chunk):
+            i, j = I[s : s + chunk], J[s : s + chunk]
+            costs = np.matmul(X[i], X[j].transpose(0, 2, 1))
+            np.negative(costs, out=costs)
+            totals, _, _ = lap.lapjvh_batch(costs, n_threads=threads)
+            lin[i, j] = -np.asarray(totals)
+    lin = lin + lin.T
+    lin[np.diag_indices(n)] = sq
+    return cosine_from(lin, sq)
+
+
+def ours(x, matcher, threads, **kw):
+    from semrsm_native import semantic_rsm
+
+    return semantic_rsm(x, matcher=matcher, threads=threads, **kw)
+
+
+def available_matchers() -> list[str]:
+    from semrsm_native import semantic_rsm
+
+    ok = []
+    probe = np.ones((2, 2, 2, 2), dtype=np.float32)
+    for m in MATCHERS:
+        try:
+            semantic_rsm(probe, matcher=m)
+            ok.append(m)
+        except ValueError:
+            pass
+    return ok
+
+
+def timeit(fn, reps: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    ts = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t)
+    return statistics.median(ts)
+
+
+# ---------------------------------------------------------------------------------------
+# Sections
+
+
+def speed_section(quick: bool, matchers: list[str]) -> list[dict]:
+    configs = [(512, 7), (256, 14), (128, 28)]
+    n = 16 if quick else 64
+    rows = []
+    for c, side in configs:
+        s = side * side
+        x = realistic_features(n, c, side, seed=s)
+        pairs = n * (n - 1) // 2
+        exact = ours(x, "hungarian", 2)
+        print(f"-- C={c} S={s} N={n}", flush=True)
+        for m in matchers:
+            for t in (1, 2):
+                reps = 1 if (quick or s >= 784) else 3
+                sec = timeit(lambda: ours(x, m, t), reps, warmup=0 if s >= 784 else 1)
+                rows.append(dict(C=c, S=s, N=n, method=f"semrsm_native:{m}", threads=t, seconds=sec, ms_per_pair=sec / pairs * 1e3))
+                print(f"   semrsm {m:14s} t={t}: {sec:.4f} s", flush=True)
+        for t in (1, 2):
+            reps = 1 if (quick or s >= 784) else 3
+            sec = timeit(lambda: composite_rsm(x, t), reps, warmup=0 if s >= 784 else 1)
+            np.testing.assert_allclose(composite_rsm(x, t) if s < 784 else exact, exact, rtol=1e-4, atol=1e-4)
+            rows.append(dict(C=c, S=s, N=n, method="composite:numpy+lapx.lapjvh_batch", threads=t, seconds=sec, ms_per_pair=sec / pairs * 1e3))
+            print(f"   composite t={t}: {sec:.4f} s", flush=True)
+        # The reference is slow: at S = 784 it runs on fewer samples and is projected to N by its
+        # per-pair time (its work is exactly proportional to the number of pairs it solves).
+        n_ref = n if s < 784 else max(8, n // 4)
+        xr = x[:n_ref]
+        t0 = time.perf_counter()
+        r = reference_rsm(xr, processes=2)
+        sec = time.perf_counter() - t0
+        np.testing.assert_allclose(r, exact[:n_ref, :n_ref], rtol=1e-4, atol=1e-4)
+        ref_pairs = n_ref * (n_ref + 1) // 2
+        per_pair = sec / ref_pairs
+        rows.append(
+            dict(C=c, S=s, N=n, method="reference:authors-algorithm(2 processes)", threads=2,
+                 seconds=per_pair * (n * (n + 1) // 2), ms_per_pair=per_pair * 1e3,
+                 measured_N=n_ref, projected=n_ref != n)
+        )
+        print(f"   reference (N={n_ref}): {sec:.3f} s", flush=True)
+    return rows
+
+
+def quality_section(quick: bool, matchers: list[str]) -> list[dict]:
+    from semrsm_native import semantic_rsm
+
+    cfgs = [(512, 7, 16), (256, 14, 16), (128, 28, 10), (64, 56, 6)]
+    if quick:
+        cfgs = [(512, 7, 8), (256, 14, 8), (128, 28, 6), (64, 56, 3)]
+    rows = []
+    for c, side, n in cfgs:
+        s = side * side
+        x = realistic_features(n, c, side, seed=100 + s)
+        iu = np.triu_indices(n, 1)
+        t0 = time.perf_counter()
+        exact = semantic_rsm(x, kernel="linear", matcher="hungarian", threads=2)
+        t_exact = time.perf_counter() - t0
+        for m in matchers:
+            if m == "hungarian":
+                continue
+            t0 = time.perf_counter()
+            approx = semantic_rsm(x, kernel="linear", matcher=m, threads=2)
+            sec = time.perf_counter() - t0
+            frac = approx[iu] / exact[iu]
+            rows.append(dict(C=c, S=s, N=n, matcher=m, window=128 if m == "batch_optimal" else None,
+                             mean_fraction=float(frac.mean()), min_fraction=float(frac.min()),
+                             max_fraction=float(frac.max()), seconds=sec, exact_seconds=t_exact,
+                             speedup_vs_exact=t_exact / sec))
+            print(f"   quality S={s} {m:14s}: mean {frac.mean():.5f} min {frac.min():.5f} "
+                  f"({t_exact / sec:.1f}x faster than exact)", flush=True)
+    return rows
+
+
+MEMORY_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, time
+    import numpy as np
+    from semrsm_native import semantic_rsm
+
+    def status(key):
+        for line in open("/proc/self/status"):
+            if line.startswith(key):
+                return int(line.split()[1]) * 1024
+    n, c, side = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    x = np.maximum(np.random.default_rng(0).standard_normal((n, c, side, side), dtype=np.float32), 0)
+    semantic_rsm(x[:4], threads=2)  # load code, start the pool
+    with open("/proc/self/clear_refs", "w") as f:  # reset the peak-RSS mark (VmHWM)
+        f.write("5")
+    before = status("VmRSS")
+    t = time.perf_counter()
+    r = semantic_rsm(x, threads=2)
+    sec = time.perf_counter() - t
+    peak = status("VmHWM")
+    print(json.dumps(dict(N=n, C=c, S=side * side, input_bytes=x.nbytes, output_bytes=r.nbytes,
+                          rss_before=before, peak=peak, extra_over_inputs=peak - before,
+                          seconds=sec)))
+    """
+)
+
+
+def memory_section(quick: bool) -> dict:
+    n = 500 if quick else 2000
+    out = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, str(n), "512", "7"], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr)
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    res["extra_beyond_output_MB"] = (res["extra_over_inputs"] - res["output_bytes"]) / 2**20
+    print(f"   memory N={n}: extra over inputs {res['extra_over_inputs'] / 2**20:.1f} MB "
+          f"(output {res['output_bytes'] / 2**20:.1f} MB) in {res['seconds']:.1f} s", flush=True)
+    return res
+
+
+# ---------------------------------------------------------------------------------------
+# Report
+
+
+def machine_info() -> dict:
+    import scipy
+
+    import semrsm_native
+
+    info = dict(platform=platform.platform(), python=platform.python_version(), numpy=np.__version__,
+                scipy=scipy.__version__, semrsm_native=semrsm_native.build_info())
+    try:
+        import lap
+
+        info["lapx"] = getattr(lap, "__version__", "?")
+    except ImportError:
+        pass
+    try:
+        cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        info["cpu"] = {k.strip(): v.strip() for k, v in (l.split(":", 1) for l in cpu.splitlines() if ":" in l)
+                       if k.strip() in ("Model name", "CPU(s)", "L2 cache", "L3 cache", "CPU max MHz")}
+    except OSError:
+        pass
+    info["cores_available"] = len(os.sched_getaffinity(0))
+    info["loadavg_start"] = os.getloadavg()
+    return info
+
+
+def write_markdown(path: Path, res: dict) -> None:
+    L = ["# Semantic RSM benchmark", ""]
+    m = res["machine"]
+    L.append(f"Machine: {m.get('cpu', {}).get('Model name', '?')}, {m['cores_available']} cores available, "
+             f"SIMD {m['semrsm_native']['simd']}; Python {m['python']}, NumPy {m['numpy']}, scipy {m['scipy']}, "
+             f"lapx {m.get('lapx', '?')}. Load average at start {m['loadavg_start'][0]:.2f}, at end "
+             f"{res['loadavg_end'][0]:.2f} (other jobs shared the cores{'' if res['loadavg_end'][0] > 0.5 else ' little'}).")
+    L.append(f"Mode: {'quick' if res['quick'] else 'full'}. Medians of repeated runs after a warm-up "
+             "(one run for S = 784). Semantic cosine RSM of N samples against themselves.")
+    L += ["", "## Whole RSM, seconds", "",
+          "| C | S | N | method | threads | seconds | ms / pair |", "|---|---|---|---|---|---|---|"]
+    for r in res["speed"]:
+        note = f" (measured at N={r['measured_N']}, projected)" if r.get("projected") else ""
+        L.append(f"| {r['C']} | {r['S']} | {r['N']} | {r['method']}{note} | {r['threads']} | {r['seconds']:.4f} | {r['ms_per_pair']:.4f} |")
+    L += ["", "## Speed-ups of the exact semrsm_native RSM", "",
+          "| S | vs composite (same threads, 2) | vs reference (authors' default: 2 processes) |", "|---|---|---|"]
+    for s, d in res["speedups"].items():
+        L.append(f"| {s} | {d['vs_composite_2t']:.2f}x | {d['vs_reference']:.1f}x |")
+    if res["quality"]:
+        L += ["", "## Quality of the approximations (matched linear similarity / exact), off-diagonal pairs", "",
+              "| C | S | N | matcher | mean | min | max | speed-up vs exact |", "|---|---|---|---|---|---|---|---|"]
+        for q in res["quality"]:
+            name = q["matcher"] + (f" (window {q['window']})" if q["window"] else "")
+            L.append(f"| {q['C']} | {q['S']} | {q['N']} | {name} | {q['mean_fraction']:.5f} | {q['min_fraction']:.5f} | "
+                     f"{q['max_fraction']:.5f} | {q['speedup_vs_exact']:.1f}x |")
+    mem = res["memory"]
+    L += ["", "## Peak memory", "",
+          f"N={mem['N']}, C={mem['C']}, S={mem['S']}, float32, 2 threads: inputs {mem['input_bytes'] / 2**20:.1f} MB, "
+          f"output {mem['output_bytes'] / 2**20:.1f} MB, peak RSS growth during the call "
+          f"{mem['extra_over_inputs'] / 2**20:.1f} MB, i.e. {mem['extra_beyond_output_MB']:.1f} MB beyond the output "
+          f"(target: at most 64 MB); {mem['seconds']:.1f} s."]
+    path.write_text("\n".join(L) + "\n")
+
+
+def plot(path: Path, res: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
+    ax = axes[0]
+    sizes = sorted({r["S"] for r in res["speed"]})
+    methods = []
+    for r in res["speed"]:
+        key = (r["method"], r["threads"])
+        if key not in methods:
+            methods.append(key)
+    width = 0.8 / len(methods)
+    for k, (meth, t) in enumerate(methods):
+        vals = [next((r["seconds"] for r in res["speed"] if r["S"] == s and r["method"] == meth and r["threads"] == t), np.nan) for s in sizes]
+        ax.bar(np.arange(len(sizes)) + k * width, vals, width, label=f"{meth.replace('semrsm_native:', '')} ({t}t)")
+    ax.set_xticks(np.arange(len(sizes)) + 0.4 - width / 2, [f"S={s}" for s in sizes])
+    ax.set_yscale("log")
+    ax.set_ylabel("seconds per RSM (log)")
+    ax.set_title(f"Semantic RSM, N={res['speed'][0]['N']}")
+    ax.legend(fontsize=6, ncol=2)
+    ax = axes[1]
+    for m in sorted({q["matcher"] for q in res["quality"]}):
+        qs = [q for q in res["quality"] if q["matcher"] == m]
+        ax.plot([q["S"] for q in qs], [q["mean_fraction"] for q in qs], "o-", label=m)
+    ax.set_xscale("log")
+    ax.set_xlabel("S (positions)")
+    ax.set_ylabel("fraction of exact similarity")
+    ax.set_title("Approximation quality")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="small sizes, one repetition")
+    ap.add_argument("--out", type=Path, default=HERE / "results", help="output folder")
+    ap.add_argument("--skip-memory", action="store_true")
+    args = ap.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    res = dict(quick=args.quick, machine=machine_info())
+    matchers = available_matchers()
+    print("matchers:", matchers, flush=True)
+    res["speed"] = speed_section(args.quick, matchers)
+    res["speedups"] = {}
+    for s in sorted({r["S"] for r in res["speed"]}):
+        get = lambda meth, t: next(r["seconds"] for r in res["speed"] if r["S"] == s and r["method"] == meth and r["threads"] == t)
+        ours2 = get("semrsm_native:hungarian", 2)
+        res["speedups"][s] = dict(
+            vs_composite_2t=get("composite:numpy+lapx.lapjvh_batch", 2) / ours2,
+            vs_composite_1t=get("composite:numpy+lapx.lapjvh_batch", 1) / get("semrsm_native:hungarian", 1),
+            vs_reference=get("reference:authors-algorithm(2 processes)", 2) / ours2,
+        )
+    res["quality"] = quality_section(args.quick, matchers)
+    res["memory"] = {} if args.skip_memory else memory_section(args.quick)
+    res["loadavg_end"] = os.getloadavg()
+    stem = "rsm.quick" if args.quick else "rsm"
+    (args.out / f"{stem}.json").write_text(json.dumps(res, indent=2, default=str))
+    if res["memory"]:
+        write_markdown(args.out / f"{stem}.md", res)
+    plot(args.out / f"{stem}.png", res)
+    print(f"wrote {args.out / stem}.{{json,md,png}}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

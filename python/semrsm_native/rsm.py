@@ -1,0 +1,423 @@
+"""Semantic and spatio-semantic representational similarity matrices.
+
+The semantic RSM (Wald et al., "Decoupling Semantic Similarity from Spatial Alignment for
+Neural Networks", NeurIPS 2024) compares two samples' responses at one layer after the
+permutation of spatial positions (or tokens) that maximises their summed inner products,
+so that *what* a layer represents is compared independently of *where*. The whole RSM is
+computed by the native engine: pairs are processed in cache-sized tiles on the library's
+thread pool, each pair's cost matrix is computed by a vectorised GEMM, solved at once and
+reduced to a scalar; no Python runs per pair and the GIL is released.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import _core, _gpu
+from ._arrays import like_input, to_numpy
+from ._threads import resolve_threads
+
+__all__ = ["semantic_rsm", "spatio_semantic_rsm", "KERNELS", "MATCHERS", "COSTS", "LAYOUTS"]
+
+# Codes shared with cpp/core/rsm/rsm.hpp and kernels.hpp.
+KERNELS = ("linear", "cosine", "rbf")
+MATCHERS = ("hungarian", "greedy", "auction", "batch_optimal")
+COSTS = ("inner", "cosine")
+LAYOUTS = ("nchw", "nhwc", "ntd")
+_KERNEL_CODE = {"linear": 0, "cosine": 1, "rbf": 2}
+_MATCHER_CODE = {"identity": 0, "hungarian": 1, "greedy": 2, "auction": 3, "batch_optimal": 4}
+_COST_CODE = {"inner": 0, "cosine": 1}
+_FEATURE_MAJOR, _POSITION_MAJOR = 0, 1
+
+
+def _choice(value: Any, allowed: Sequence[str], what: str, func: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{func}: {what} must be a string, got {type(value).__name__}")
+    if value not in allowed:
+        raise ValueError(
+            f"{func}: unknown {what} {value!r}; expected one of {', '.join(map(repr, allowed))}"
+        )
+    return value
+
+
+def _kernels(kernel: Any, func: str) -> tuple[list[str], bool]:
+    """Return the requested kernels and whether a dict is wanted (a list was given)."""
+    if isinstance(kernel, str):
+        return [_choice(kernel, KERNELS, "kernel", func)], False
+    if isinstance(kernel, (list, tuple)):
+        if len(kernel) == 0:
+            raise ValueError(f"{func}: kernel list is empty")
+        names = [_choice(k, KERNELS, "kernel", func) for k in kernel]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{func}: kernel list has duplicates: {names}")
+        return names, True
+    raise TypeError(
+        f"{func}: kernel must be a string or a list of strings, got {type(kernel).__name__}"
+    )
+
+
+def _positive_float(value: Any, what: str, func: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{func}: {what} must be a positive number or None, got {value!r}")
+    v = float(value)
+    if not (math.isfinite(v) and v > 0):
+        raise ValueError(f"{func}: {what} must be a positive finite number, got {value!r}")
+    return v
+
+
+def _as_float_array(a: Any, name: str, func: str) -> np.ndarray:
+    arr = to_numpy(a, func, name)
+    kind = arr.dtype.kind
+    if kind == "f":
+        if arr.dtype == np.float16:
+            # Half precision is computed in float32 (a copy; the input is never touched).
+            return arr.astype(np.float32)
+        if arr.dtype.itemsize > 8:
+            return arr.astype(np.float64)
+        return arr
+    if kind in "iub":
+        return arr.astype(np.float64)
+    raise TypeError(
+        f"{func}: {name} must hold real numbers (float, int or bool), got dtype {arr.dtype}"
+    )
+
+
+def _to_samples(arr: np.ndarray, layout: str | None, name: str, func: str) -> tuple[np.ndarray, int, str]:
+    """Reshape to the engine's 3-D view: (N, C, S) feature-major or (N, S, C) position-major."""
+    if layout is None:
+        if arr.ndim == 4:
+            layout = "nchw"
+        elif arr.ndim == 3:
+            layout = "ntd"
+        else:
+            raise ValueError(
+                f"{func}: {name} must be 4-D (N, C, H, W) or 3-D (N, T, D), got shape "
+                f"{tuple(arr.shape)}"
+            )
+    else:
+        layout = _choice(layout, LAYOUTS, "layout", func)
+        want = 3 if layout == "ntd" else 4
+        if arr.ndim != want:
+            raise ValueError(
+                f"{func}: layout {layout!r} needs a {want}-D {name}, got shape {tuple(arr.shape)}"
+            )
+    n = arr.shape[0]
+    if layout == "nchw":
+        v = arr.reshape(n, arr.shape[1], arr.shape[2] * arr.shape[3])
+        code = _FEATURE_MAJOR
+    elif layout == "nhwc":
+        v = arr.reshape(n, arr.shape[1] * arr.shape[2], arr.shape[3])
+        code = _POSITION_MAJOR
+    else:
+        v = arr
+        code = _POSITION_MAJOR
+    return np.ascontiguousarray(v), code, layout
+
+
+def _features(v: np.ndarray, code: int) -> int:
+    return v.shape[1] if code == _FEATURE_MAJOR else v.shape[2]
+
+
+def _positions(v: np.ndarray, code: int) -> int:
+    return v.shape[2] if code == _FEATURE_MAJOR else v.shape[1]
+
+
+def _prepare_pair(x: Any, y: Any, layout: str | None, func: str):
+    xa = _as_float_array(x, "x", func)
+    xv, code, layout = _to_samples(xa, layout, "x", func)
+    if y is None:
+        return xv, None, code
+    ya = _as_float_array(y, "y", func)
+    if ya.ndim != xa.ndim:
+        raise ValueError(
+            f"{func}: x and y must have the same rank, got shapes {tuple(xa.shape)} and "
+            f"{tuple(ya.shape)}"
+        )
+    yv, _, _ = _to_samples(ya, layout, "y", func)
+    if _features(xv, code) != _features(yv, code):
+        raise ValueError(
+            f"{func}: x and y must have the same number of features ({layout}), got "
+            f"{_features(xv, code)} and {_features(yv, code)}"
+        )
+    if xv.dtype != yv.dtype:
+        dt = np.result_type(xv.dtype, yv.dtype)
+        xv, yv = xv.astype(dt, copy=False), yv.astype(dt, copy=False)
+    return xv, yv, code
+
+
+def _run(
+    func: str,
+    x: Any,
+    y: Any,
+    kernel: Any,
+    matcher: str,
+    cost: str,
+    layout: str | None,
+    window: int,
+    eps: float | None,
+    sigma: float | None,
+    threads: int | None,
+    progress: bool,
+    return_permutations: bool,
+):
+    kernels, as_dict = _kernels(kernel, func)
+    sigma = _positive_float(sigma, "sigma", func)
+    eps = _positive_float(eps, "eps", func)
+    nthreads = resolve_threads(threads, func)
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"{func}: progress must be a bool, got {type(progress).__name__}")
+    xv, yv, code = _prepare_pair(x, y, layout, func)
+    self_mode = yv is None
+    n = xv.shape[0]
+    m = n if self_mode else yv.shape[0]
+    want_d2 = "rbf" in kernels
+
+    bar = None
+    callback = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        pairs = n * (n - 1) // 2 if self_mode else n * m
+        bar = tqdm(total=pairs, desc=func, unit="pair")
+        callback = bar.update
+    try:
+        linear, d2, perms, sqx, sqy = _core.semantic_linear(
+            xv,
+            yv,
+            code,
+            _MATCHER_CODE[matcher],
+            _COST_CODE[cost],
+            int(window),
+            0.0 if eps is None else eps,
+            nthreads,
+            want_d2,
+            bool(return_permutations),
+            callback,
+            func,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+
+    results: dict[str, np.ndarray] = {}
+    for name in kernels:
+        if name == "linear":
+            results[name] = linear
+        elif name == "cosine":
+            results[name] = _core.rsm_apply_kernel(_KERNEL_CODE["cosine"], linear, None, sqx, sqy, 0.0)
+        else:
+            s = sigma if sigma is not None else _core.rsm_default_sigma(d2, self_mode)
+            results[name] = _core.rsm_apply_kernel(_KERNEL_CODE["rbf"], linear, d2, sqx, sqy, s)
+    out: Any = (
+        {k: like_input(v, x) for k, v in results.items()} if as_dict else like_input(results[kernels[0]], x)
+    )
+    if return_permutations:
+        return out, like_input(perms, x)
+    return out
+
+
+def _check_matching_args(matcher: Any, cost: Any, window: Any, func: str) -> tuple[str, str, int]:
+    matcher = _choice(matcher, MATCHERS, "matcher", func)
+    cost = _choice(cost, COSTS, "cost", func)
+    if isinstance(window, bool) or not isinstance(window, numbers.Integral):
+        raise TypeError(f"{func}: window must be an integer, got {type(window).__name__}")
+    if window < 1:
+        raise ValueError(f"{func}: window must be >= 1, got {window}")
+    return matcher, cost, int(window)
+
+
+def semantic_rsm(
+    x: Any,
+    y: Any = None,
+    *,
+    kernel: str | Sequence[str] = "cosine",
+    matcher: str = "hungarian",
+    cost: str = "inner",
+    layout: str | None = None,
+    window: int = 128,
+    eps: float | None = None,
+    sigma: float | None = None,
+    threads: int | None = None,
+    progress: bool = False,
+    return_permutations: bool = False,
+    device: str = "auto",
+):
+    """Semantic representational similarity matrix (Wald et al., NeurIPS 2024).
+
+    Entry ``(i, j)`` is the kernel similarity of sample ``i`` of ``x`` and sample ``j`` of
+    ``y`` after the permutation of ``j``'s positions (or tokens) that maximises the summed
+    inner products of matched concept vectors::
+
+        lin[i, j] = max_P  sum_p <x_i[p], y_j[P(p)]>
+
+    One matching per pair serves every kernel: the sample norms do not change under the
+    permutation, so the same ``P`` maximises the cosine and the RBF kernel too.
+
+    Parameters
+    ----------
+    x : array_like or torch.Tensor
+        Activations of N samples: ``(N, C, H, W)`` (a CNN layer; ``S = H * W`` positions of
+        ``C`` features), or ``(N, T, D)`` (``T`` tokens of ``D`` features). Any real dtype;
+        float16 / bfloat16 are computed in float32, integers and bool in float64; float32
+        stays float32 in the matching. Never modified.
+    y : array_like or torch.Tensor, optional
+        A second set of M samples with the same rank, layout and feature size as ``x``; the
+        position count may differ (rectangular matching: the smaller set of positions is
+        matched into the larger, which equals zero-padding the smaller sample). ``None``
+        compares ``x`` with itself: only ``i < j`` is solved, the diagonal is the identity
+        and the result is symmetric.
+    kernel : {"cosine", "linear", "rbf"} or list of them
+        ``"linear"``: the matched sum of inner products. ``"cosine"``: ``lin / ((|x_i| +
+        1e-13) (|y_j| + 1e-13))`` as in the reference code (0 for a zero sample, never NaN).
+        ``"rbf"``: ``exp(-d2 / (2 sigma^2))`` with ``d2 = |x_i - P y_j|^2`` summed directly.
+        A list returns a dict of matrices from one matching pass.
+    matcher : {"hungarian", "greedy", "auction", "batch_optimal"}
+        ``"hungarian"``: exact. ``"greedy"``: repeatedly the best remaining pair.
+        ``"auction"``: epsilon-scaling auction, within ``eps`` of the optimum. ``"batch_optimal"``:
+        positions sorted by concept-vector norm, cut into aligned windows of ``window``,
+        each solved exactly (the paper's recommended approximation for large S); only the
+        window blocks of the cost are ever computed.
+    cost : {"inner", "cosine"}
+        What the matching maximises: the summed inner products (the paper's choice) or the
+        summed cosines of concept vectors (each vector normalised once per sample). The
+        kernels are always evaluated on the raw, permuted vectors.
+    layout : {"nchw", "nhwc", "ntd"}, optional
+        Overrides the default for the rank: ``"nchw"`` for 4-D, ``"ntd"`` for 3-D input.
+    window : int
+        Window size of ``"batch_optimal"`` (>= 1).
+    eps : float, optional
+        Final epsilon of ``"auction"``, relative to the largest absolute cost; ``None`` uses
+        the solver's default (``1e-6 / S``).
+    sigma : float, optional
+        RBF bandwidth. Default, as the reference code: ``sqrt(median of the nonzero
+        off-diagonal d2) + 1e-3``, with the lower middle value for an even count (as
+        ``torch.median``); all entries count when ``y`` is given.
+    threads : int, optional
+        Worker threads; ``None`` uses ``SEMRSM_NUM_THREADS`` or the available cores. The
+        result is identical for any thread count.
+    progress : bool
+        Show a tqdm progress bar over the pairs.
+    return_permutations : bool
+        Also return the matchings as an ``(N, M, S_x)`` int32 array ``perm``:
+        ``perm[i, j, p] = q`` means position ``p`` of ``x_i`` is matched to position ``q``
+        of ``y_j`` (so ``y_j[perm[i, j]]`` in ``(S, C)`` form is ``P y_j``), and
+        ``lin[i, j] = sum_p <x_i[p], y_j[perm[i, j, p]]>`` over the ``p`` with
+        ``perm[i, j, p] >= 0`` (-1 marks positions left unmatched when ``S_x > S_y``). In
+        self mode ``perm[j, i]`` is the inverse of ``perm[i, j]`` and ``perm[i, i]`` the
+        identity.
+    device : {"auto", "cpu", "cuda"}
+        ``"auto"`` follows the inputs (GPU tensors go to the CUDA backend when built).
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor or dict
+        The ``(N, M)`` float64 RSM in the framework of ``x`` (NumPy in, NumPy out; Torch in,
+        Torch out), or a dict ``{kernel: matrix}`` when ``kernel`` is a list; with
+        ``return_permutations`` a tuple ``(rsm, perm)``.
+
+    Raises
+    ------
+    ValueError
+        Wrong rank, feature mismatch, NaN or inf in a sample (its index is named), unknown
+        kernel / matcher / cost / layout, invalid window / eps / sigma.
+    TypeError
+        Non-numeric dtype or wrongly typed arguments.
+    KeyboardInterrupt
+        Ctrl-C stops the computation within a fraction of a second.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from semrsm_native import semantic_rsm
+    >>> x = np.random.default_rng(0).random((8, 64, 7, 7), dtype=np.float32)
+    >>> semantic_rsm(x).shape
+    (8, 8)
+    """
+    func = "semantic_rsm"
+    if _gpu.wants_gpu(func, device, x, y):
+        impl = getattr(_gpu, "semantic_rsm", None)
+        if impl is None:
+            raise RuntimeError(f"{func}: the CUDA backend of this build has no semantic_rsm")
+        return impl(
+            x,
+            y,
+            kernel=kernel,
+            matcher=matcher,
+            cost=cost,
+            layout=layout,
+            window=window,
+            eps=eps,
+            sigma=sigma,
+            threads=threads,
+            progress=progress,
+            return_permutations=return_permutations,
+            device=device,
+        )
+    matcher, cost, window = _check_matching_args(matcher, cost, window, func)
+    if not isinstance(return_permutations, (bool, np.bool_)):
+        raise TypeError(f"{func}: return_permutations must be a bool")
+    return _run(
+        func, x, y, kernel, matcher, cost, layout, window, eps, sigma, threads, progress,
+        bool(return_permutations),
+    )
+
+
+def spatio_semantic_rsm(
+    x: Any,
+    y: Any = None,
+    *,
+    kernel: str | Sequence[str] = "cosine",
+    sigma: float | None = None,
+    layout: str | None = None,
+    threads: int | None = None,
+    device: str = "auto",
+):
+    """Classic (spatio-semantic) RSM: every sample flattened to one vector, no matching.
+
+    The baseline of the semantic RSM: position ``p`` of one sample is compared only with
+    position ``p`` of the other, so a translated copy of an image looks dissimilar.
+
+    Parameters
+    ----------
+    x, y : array_like or torch.Tensor
+        As in :func:`semantic_rsm`; here ``y`` must also have the same number of positions.
+    kernel : {"cosine", "linear", "rbf"} or list of them
+        As in :func:`semantic_rsm` (same formulas, on the flattened samples).
+    sigma : float, optional
+        RBF bandwidth; default as in :func:`semantic_rsm`.
+    layout : {"nchw", "nhwc", "ntd"}, optional
+        How to read ``x`` and ``y``; the flattened inner product does not depend on it as
+        long as both use the same.
+    threads : int, optional
+        Worker threads (see :func:`semantic_rsm`).
+    device : {"auto", "cpu", "cuda"}
+        As in :func:`semantic_rsm`.
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor or dict
+        ``(N, M)`` float64 matrix (or a dict for a kernel list), in the framework of ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from semrsm_native import spatio_semantic_rsm
+    >>> x = np.random.default_rng(0).random((4, 8, 5, 5))
+    >>> spatio_semantic_rsm(x, kernel="linear").shape
+    (4, 4)
+    """
+    func = "spatio_semantic_rsm"
+    if _gpu.wants_gpu(func, device, x, y):
+        impl = getattr(_gpu, "spatio_semantic_rsm", None)
+        if impl is None:
+            raise RuntimeError(f"{func}: the CUDA backend of this build has no spatio_semantic_rsm")
+        return impl(x, y, kernel=kernel, sigma=sigma, layout=layout, threads=threads, device=device)
+    return _run(
+        func, x, y, kernel, "identity", "inner", layout, 1, None, sigma, threads, False, False
+    )
