@@ -104,7 +104,9 @@ Status greedy(const T* cost, int64_t n, int64_t m, bool maximize, int64_t* col4r
     const double target = growth * static_cast<double>(nfr);
     T t = kInf;
     if (target < remaining) {
-      const int64_t ns = std::min<int64_t>(1024, static_cast<int64_t>(remaining));
+      // A sample of ~1/16 of the entries (32..1024) places t well enough; small problems
+      // must not pay for a large one.
+      const int64_t ns = std::min<int64_t>(1024, static_cast<int64_t>(remaining / 16) + 32);
       sample.clear();
       for (int64_t s = 0; s < ns; ++s) {
         lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
