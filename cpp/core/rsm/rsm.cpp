@@ -12,9 +12,10 @@
 namespace semrsm::rsm {
 namespace {
 
-// Sample packs of one tile should stay in a core's L2 (2 MB on the machines we target) next
-// to the cost buffer, so that every pair of the tile reads its operands from cache.
-constexpr int64_t kTilePackBytes = 1 << 20;
+// Each sample is packed once per tile, so bigger tiles amortise packing over more pairs. A
+// pair's GEMM only needs its own two packed samples in L2 (they are re-read there once per
+// micro-panel); the rest of the tile may wait in L3, so the budget is an L3 share, not L2.
+constexpr int64_t kTilePackBytes = 4 << 20;
 constexpr int64_t kMaxTile = 16;
 
 // ---------------------------------------------------------------------------------------
