@@ -1,6 +1,13 @@
-// Bindings of the assignment core (semrsm_native.lap wraps these).
+// Bindings of the assignment core (semrsm_native.lap wraps these). Arguments are converted
+// and checked by lap.py; this layer only takes C-contiguous float32/float64 arrays, releases
+// the GIL around the solvers and maps status codes to the exceptions scipy raises.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "bindings/common.hpp"
 #include "core/lap/lap.hpp"
@@ -11,27 +18,123 @@ namespace semrsm::bind {
 
 namespace {
 
+enum class Method : int { hungarian = 0, greedy = 1, auction = 2, batch_optimal = 3 };
+
+struct Options {
+  Method method = Method::hungarian;
+  bool maximize = false;
+  lap::AuctionOptions auction;
+  int64_t window = 128;
+};
+
+// Solves problem `cost` (n x m) with the chosen method; keys only for batch_optimal.
 template <class T>
-py::tuple solve_one(py::array_t<T, py::array::c_style> cost, bool maximize) {
+Status solve(const Options& o, const T* cost, int64_t n, int64_t m, const double* row_keys,
+             const double* col_keys, int64_t* col4row, double* objective, double* bound,
+             lap::Workspace& ws) {
+  *bound = 0.0;
+  switch (o.method) {
+    case Method::hungarian:
+      return lap::hungarian<T>(cost, n, m, o.maximize, col4row, objective, ws);
+    case Method::greedy:
+      return lap::greedy<T>(cost, n, m, o.maximize, col4row, objective, ws);
+    case Method::auction: {
+      lap::AuctionReport report;
+      const Status st = lap::auction<T>(cost, n, m, o.maximize, o.auction, col4row, objective,
+                                        nullptr, &report, ws);
+      *bound = report.bound;
+      return st;
+    }
+    case Method::batch_optimal:
+      return lap::batch_optimal_dense<T>(cost, n, m, row_keys, col_keys, o.window, o.maximize,
+                                         col4row, objective, ws);
+  }
+  return Status::invalid_argument;
+}
+
+Options make_options(int method, bool maximize, double eps_final, double eps_factor,
+                     int64_t window) {
+  if (method < 0 || method > 3) throw py::value_error("unknown method code");
+  Options o;
+  o.method = static_cast<Method>(method);
+  o.maximize = maximize;
+  o.auction.eps_final = eps_final;
+  o.auction.eps_factor = eps_factor;
+  o.window = window;
+  return o;
+}
+
+using KeyArray = std::optional<py::array_t<double, py::array::c_style>>;
+
+// One problem, solved on the calling thread with the GIL released. Errors carry scipy's
+// messages unchanged so that linear_sum_assignment is a drop-in.
+template <class T>
+py::tuple solve_one(py::array_t<T, py::array::c_style> cost, bool maximize, int method,
+                    double eps_final, double eps_factor, int64_t window, KeyArray row_keys,
+                    KeyArray col_keys) {
   if (cost.ndim() != 2) throw py::value_error("expected a matrix (2-D array)");
+  const Options o = make_options(method, maximize, eps_final, eps_factor, window);
   const int64_t n = cost.shape(0), m = cost.shape(1);
+  const double* rk = row_keys ? row_keys->data() : nullptr;
+  const double* ck = col_keys ? col_keys->data() : nullptr;
   py::array_t<int64_t> col4row(n);
-  double objective = 0.0;
+  double objective = 0.0, bound = 0.0;
   Status st;
   {
     py::gil_scoped_release release;
     lap::Workspace ws;
-    st = lap::hungarian<T>(cost.data(), n, m, maximize, col4row.mutable_data(), &objective, ws);
+    st = solve<T>(o, cost.data(), n, m, rk, ck, col4row.mutable_data(), &objective, &bound, ws);
   }
   if (st != Status::ok) throw_status(st, "");
-  return py::make_tuple(col4row, objective);
+  return py::make_tuple(col4row, objective, bound);
+}
+
+// A stack (B, n, m) on the pool: every problem is solved (its status kept), then the first
+// failing index is reported, so the error does not depend on the thread count.
+template <class T>
+py::tuple solve_batch(py::array_t<T, py::array::c_style> costs, bool maximize, int method,
+                      double eps_final, double eps_factor, int64_t window, KeyArray row_keys,
+                      KeyArray col_keys, int threads, const std::string& func) {
+  if (costs.ndim() != 3) throw py::value_error(func + ": expected a (B, n, m) array");
+  const Options o = make_options(method, maximize, eps_final, eps_factor, window);
+  const int64_t B = costs.shape(0), n = costs.shape(1), m = costs.shape(2);
+  const double* rk = row_keys ? row_keys->data() : nullptr;
+  const double* ck = col_keys ? col_keys->data() : nullptr;
+  py::array_t<int64_t> col4row({B, n});
+  py::array_t<double> objective(B), bound(B);
+  std::vector<Status> status(static_cast<size_t>(B), Status::ok);
+  std::vector<lap::Workspace> ws(static_cast<size_t>(std::max(threads, 1)));
+  const T* data = costs.data();
+  int64_t* out = col4row.mutable_data();
+  double* obj = objective.mutable_data();
+  double* bnd = bound.mutable_data();
+  run_parallel(B, threads, [&](int64_t b, int slot) {
+    status[b] = solve<T>(o, data + b * n * m, n, m, rk ? rk + b * n : nullptr,
+                         ck ? ck + b * m : nullptr, out + b * n, obj + b, bnd + b, ws[slot]);
+  });
+  for (int64_t b = 0; b < B; ++b)
+    if (status[b] != Status::ok)
+      throw_status(status[b], func + ": problem " + std::to_string(b));
+  return py::make_tuple(col4row, objective, bound);
 }
 
 }  // namespace
 
 void register_lap(py::module_& m) {
-  m.def("hungarian", &solve_one<double>, py::arg("cost"), py::arg("maximize"));
-  m.def("hungarian", &solve_one<float>, py::arg("cost"), py::arg("maximize"));
+  m.def("lap_solve", &solve_one<double>, py::arg("cost"), py::arg("maximize"),
+        py::arg("method") = 0, py::arg("eps_final") = 0.0, py::arg("eps_factor") = 7.0,
+        py::arg("window") = 128, py::arg("row_keys") = py::none(),
+        py::arg("col_keys") = py::none());
+  m.def("lap_solve", &solve_one<float>, py::arg("cost"), py::arg("maximize"),
+        py::arg("method") = 0, py::arg("eps_final") = 0.0, py::arg("eps_factor") = 7.0,
+        py::arg("window") = 128, py::arg("row_keys") = py::none(),
+        py::arg("col_keys") = py::none());
+  m.def("lap_solve_batch", &solve_batch<double>, py::arg("costs"), py::arg("maximize"),
+        py::arg("method"), py::arg("eps_final"), py::arg("eps_factor"), py::arg("window"),
+        py::arg("row_keys"), py::arg("col_keys"), py::arg("threads"), py::arg("func"));
+  m.def("lap_solve_batch", &solve_batch<float>, py::arg("costs"), py::arg("maximize"),
+        py::arg("method"), py::arg("eps_final"), py::arg("eps_factor"), py::arg("window"),
+        py::arg("row_keys"), py::arg("col_keys"), py::arg("threads"), py::arg("func"));
 }
 
 }  // namespace semrsm::bind

@@ -6,8 +6,16 @@ positions (or tokens) that maximises their similarity, a linear assignment probl
 """
 
 from ._info import build_info
+from .lap import linear_sum_assignment, linear_sum_assignment_batch
 from .rsm import semantic_rsm, spatio_semantic_rsm
 
 __version__ = "0.1.0"
 
-__all__ = ["build_info", "__version__", "semantic_rsm", "spatio_semantic_rsm"]
+__all__ = [
+    "build_info",
+    "linear_sum_assignment",
+    "linear_sum_assignment_batch",
+    "semantic_rsm",
+    "spatio_semantic_rsm",
+    "__version__",
+]

@@ -91,14 +91,7 @@ Status jv_init_square(State<W, W>& s, int32_t* free_rows, int64_t* n_free, int32
   // Column minima, computed row by row (the matrix is row-major).
   std::fill(v, v + n, inf<W>());
   std::fill(argmin_row, argmin_row + n, 0);
-  for (int64_t i = 0; i < n; ++i) {
-    const W* ci = c + i * n;
-    for (int64_t j = 0; j < n; ++j) {
-      const bool lt = ci[j] < v[j];
-      v[j] = lt ? ci[j] : v[j];
-      argmin_row[j] = lt ? static_cast<int32_t>(i) : argmin_row[j];
-    }
-  }
+  for (int64_t i = 0; i < n; ++i) s.K->col_min(c + i * n, v, argmin_row, n, static_cast<int32_t>(i));
   for (int64_t j = 0; j < n; ++j)
     if (!(v[j] < inf<W>())) return Status::infeasible;  // a column with no allowed entry
   std::fill(matches, matches + n, 0);
@@ -132,9 +125,10 @@ Status jv_init_square(State<W, W>& s, int32_t* free_rows, int64_t* n_free, int32
     }
   }
   // Augmenting row reduction, two passes (JV 1987). Each step is an auction bid with
-  // epsilon 0; a cap on the steps stops price wars on near-ties, whose rows are left to the
-  // augmentation phase.
-  const int64_t cap = 8 * n + 64;
+  // epsilon 0. On inner-product costs many rows want the same few columns and the bids turn
+  // into long price wars of tiny steps; a cap of n/2 re-bids per pass (measured best at
+  // S = 49..784) leaves those rows to the augmentation phase instead.
+  const int64_t cap = n / 2;
   for (int pass = 0; pass < 2 && nf > 0; ++pass) {
     int64_t k = 0, steps = 0;
     const int64_t prv = nf;
@@ -218,14 +212,11 @@ Status repair_in_double(const float* c, int64_t n, const float* v_float, Workspa
   int32_t* col4row = ws.j0.data();
   int32_t* row4col = ws.j1.data();
   int32_t* free_rows = ws.j4.data();
+  const auto& K = detail::kernels<float, double>();
   int64_t nf = 0;
   for (int64_t i = 0; i < n; ++i) {
     const float* ci = c + i * n;
-    double best = inf<double>();
-    for (int64_t j = 0; j < n; ++j) {
-      const double r = static_cast<double>(ci[j]) - v[j];
-      best = r < best ? r : best;
-    }
+    const double best = K.row_min(ci, v, n);
     const int32_t j = col4row[i];
     if (static_cast<double>(ci[j]) - v[j] > best) {
       col4row[i] = -1;
@@ -236,7 +227,7 @@ Status repair_in_double(const float* c, int64_t n, const float* v_float, Workspa
   if (nf == 0) return Status::ok;
   State<float, double> s{c,         n,         n,         v,         ws.d1.data(), ws.d2.data(),
                          col4row,   row4col,   ws.j2.data(), ws.j3.data(),
-                         &detail::kernels<float, double>()};
+                         &K};
   for (int64_t t = 0; t < nf; ++t) {
     const Status st = augment(s, free_rows[t]);
     if (st != Status::ok) return st;
@@ -287,13 +278,21 @@ Status hungarian(const T* cost, int64_t n, int64_t m, bool maximize, int64_t* co
   Status st;
   if (std::is_same<T, float>::value && n == m) {
     ws.f3.resize(static_cast<size_t>(n * m));
-    st = detail::prepare_min<float>(cost, n, m, maximize, false, ws.f3.data(), nullptr);
-    if (st != Status::ok) return st;
+    // T is float here; the cast only serves the double instantiation, which never runs it.
+    const uint32_t flags = detail::kernels<float, float>().copy_check(
+        reinterpret_cast<const float*>(cost), ws.f3.data(), n * m, maximize);
+    if (flags & 1u) return Status::invalid_cost;
     st = solve_float_square(ws.f3.data(), n, ws);
   } else {
     ws.d3.resize(static_cast<size_t>(n * m));
-    st = detail::prepare_min<double>(cost, n, m, maximize, transpose, ws.d3.data(), nullptr);
-    if (st != Status::ok) return st;
+    if (std::is_same<T, double>::value && !transpose) {
+      const uint32_t flags = detail::kernels<double, double>().copy_check(
+          reinterpret_cast<const double*>(cost), ws.d3.data(), n * m, maximize);
+      if (flags & 1u) return Status::invalid_cost;
+    } else {
+      st = detail::prepare_min<double>(cost, n, m, maximize, transpose, ws.d3.data(), nullptr);
+      if (st != Status::ok) return st;
+    }
     st = solve_double(ws.d3.data(), nr, nc, ws);
   }
   if (st != Status::ok) return st;

@@ -20,6 +20,14 @@ int64_t argmin_free_f(const float*, const int32_t*, int64_t, float);
 int64_t argmin_free_d(const double*, const int32_t*, int64_t, double);
 void two_min_f(const float*, const float*, int64_t, float*, int64_t*, float*, int64_t*);
 void two_min_d(const double*, const double*, int64_t, double*, int64_t*, double*, int64_t*);
+double relax_fd(const float*, const double*, double*, int32_t*, int64_t, double, int32_t);
+double row_min_fd(const float*, const double*, int64_t);
+float row_min_f(const float*, const float*, int64_t);
+uint32_t copy_check_f(const float*, float*, int64_t, bool);
+uint32_t copy_check_d(const double*, double*, int64_t, bool);
+void col_min_f(const float*, float*, int32_t*, int64_t, int32_t);
+void col_min_d(const double*, double*, int32_t*, int64_t, int32_t);
+double row_min_d(const double*, const double*, int64_t);
 }  // namespace avx512
 #endif
 
@@ -28,7 +36,7 @@ namespace {
 template <class Tc, class W>
 Kernels<Tc, W> scalar_kernels() {
   return {&scalar::relax<Tc, W>, &scalar::argmin_free<W>, &scalar::two_min<Tc, W>,
-          SimdLevel::scalar};
+          &scalar::col_min<Tc, W>, &scalar::row_min<Tc, W>, &scalar::copy_check<W>, SimdLevel::scalar};
 }
 
 }  // namespace
@@ -37,9 +45,12 @@ template <>
 Kernels<float, float> kernels_for<float, float>(SimdLevel level) {
 #ifdef SEMRSM_HAVE_X86_KERNELS
   if (level == SimdLevel::avx512)
-    return {&avx512::relax_f, &avx512::argmin_free_f, &avx512::two_min_f, level};
+    return {&avx512::relax_f, &avx512::argmin_free_f, &avx512::two_min_f, &avx512::col_min_f,
+            &avx512::row_min_f, &avx512::copy_check_f, level};
   if (level == SimdLevel::avx2)
-    return {&avx2::relax_f, &avx2::argmin_free_f, &scalar::two_min<float, float>, level};
+    return {&avx2::relax_f, &avx2::argmin_free_f, &scalar::two_min<float, float>,
+            &scalar::col_min<float, float>, &scalar::row_min<float, float>,
+            &scalar::copy_check<float>, level};
 #endif
   (void)level;
   return scalar_kernels<float, float>();
@@ -49,16 +60,30 @@ template <>
 Kernels<double, double> kernels_for<double, double>(SimdLevel level) {
 #ifdef SEMRSM_HAVE_X86_KERNELS
   if (level == SimdLevel::avx512)
-    return {&avx512::relax_d, &avx512::argmin_free_d, &avx512::two_min_d, level};
+    return {&avx512::relax_d, &avx512::argmin_free_d, &avx512::two_min_d, &avx512::col_min_d,
+            &avx512::row_min_d, &avx512::copy_check_d, level};
   if (level == SimdLevel::avx2)
-    return {&avx2::relax_d, &avx2::argmin_free_d, &scalar::two_min<double, double>, level};
+    return {&avx2::relax_d, &avx2::argmin_free_d, &scalar::two_min<double, double>,
+            &scalar::col_min<double, double>, &scalar::row_min<double, double>,
+            &scalar::copy_check<double>, level};
 #endif
   (void)level;
   return scalar_kernels<double, double>();
 }
 
 template <>
-Kernels<float, double> kernels_for<float, double>(SimdLevel) {
+Kernels<float, double> kernels_for<float, double>(SimdLevel level) {
+#ifdef SEMRSM_HAVE_X86_KERNELS
+  if (level == SimdLevel::avx512)
+    return {&avx512::relax_fd, &avx512::argmin_free_d, &scalar::two_min<float, double>,
+            &scalar::col_min<float, double>, &avx512::row_min_fd,
+            &scalar::copy_check<double>, level};
+  if (level == SimdLevel::avx2)
+    return {&scalar::relax<float, double>, &avx2::argmin_free_d, &scalar::two_min<float, double>,
+            &scalar::col_min<float, double>, &scalar::row_min<float, double>,
+            &scalar::copy_check<double>, level};
+#endif
+  (void)level;
   return scalar_kernels<float, double>();
 }
 

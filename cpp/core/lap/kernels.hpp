@@ -23,6 +23,13 @@ struct Kernels {
   // The two smallest c[k] - v[k] in (value, index) order: u1 at j1, u2 at j2 != j1
   // (u2 = +inf and j2 = -1 when n == 1).
   void (*two_min)(const Tc* c, const W* v, int64_t n, W* u1, int64_t* j1, W* u2, int64_t* j2);
+  // Column reduction step for row i: where c[k] < v[k], v[k] = c[k] and arg[k] = i.
+  void (*col_min)(const Tc* c, W* v, int32_t* arg, int64_t n, int32_t i);
+  // min over k of c[k] - v[k] (+inf when n == 0).
+  W (*row_min)(const Tc* c, const W* v, int64_t n);
+  // Copies count entries, negated when `negate`, and returns bit 0 set when any copied value
+  // is NaN or -inf (invalid in the minimisation sense), bit 1 when any is +inf (forbidden).
+  uint32_t (*copy_check)(const W* src, W* dst, int64_t count, bool negate);
   SimdLevel level;
 };
 

@@ -3,6 +3,7 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 
@@ -126,32 +127,38 @@ SEMRSM_AVX512 void two_min_f(const float* c, const float* v, int64_t n, float* u
     ia = _mm512_mask_blend_epi32(lta, ia, idx);
     idx = _mm512_add_epi32(idx, step);
   }
-  alignas(64) float av[16], bv[16];
-  alignas(64) int32_t iav[16], ibv[16];
-  _mm512_store_ps(av, a);
-  _mm512_store_ps(bv, b);
-  _mm512_store_si512(iav, ia);
-  _mm512_store_si512(ibv, ib);
-  // Merge the 32 (value, index) candidates and the tail in (value, index) order.
-  float ra = kInf, rb = kInf;
-  int64_t ja = -1, jb = -1;
+  // Merge the lanes with vector reductions: u1 and the lowest index holding it; u2 is the
+  // best of the other lanes' a and all lanes' b, again with its lowest index.
+  const __m512i big = _mm512_set1_epi32(INT32_MAX);
+  float ra = _mm512_reduce_min_ps(a);
+  int64_t ja = _mm512_mask_reduce_min_epi32(_mm512_cmp_ps_mask(a, _mm512_set1_ps(ra), _CMP_EQ_OQ), ia);
+  if (ra == kInf) ja = -1;
+  const __mmask16 not_ja = _mm512_cmpneq_epi32_mask(ia, _mm512_set1_epi32(static_cast<int32_t>(ja)));
+  // Lanes other than j1's offer their a; j1's lane offers its b.
+  const __m512 cand = _mm512_mask_blend_ps(not_ja, b, a);
+  const __m512i icand = _mm512_mask_blend_epi32(not_ja, ib, ia);
+  const __m512 cand2 = _mm512_mask_blend_ps(not_ja, _mm512_set1_ps(kInf), b);  // other lanes' b
+  const __m512i icand2 = _mm512_mask_blend_epi32(not_ja, big, ib);
+  float rb = std::min(_mm512_reduce_min_ps(cand), _mm512_reduce_min_ps(cand2));
+  const __m512 rbv = _mm512_set1_ps(rb);
+  const __mmask16 e1 = _mm512_cmp_ps_mask(cand, rbv, _CMP_EQ_OQ) &
+                       _mm512_cmpge_epi32_mask(icand, _mm512_setzero_si512());
+  const __mmask16 e2 = _mm512_cmp_ps_mask(cand2, rbv, _CMP_EQ_OQ) &
+                       _mm512_cmpge_epi32_mask(icand2, _mm512_setzero_si512());
+  int64_t jb = std::min(_mm512_mask_reduce_min_epi32(e1, icand), _mm512_mask_reduce_min_epi32(e2, icand2));
+  if (rb == kInf || jb == INT32_MAX) jb = -1;
   auto push = [&](float x, int64_t j) {
-    if (j < 0) return;
-    if (ja < 0 || x < ra || (x == ra && j < ja)) {
+    if (ja < 0 || x < ra) {
       rb = ra;
       jb = ja;
       ra = x;
       ja = j;
-    } else if (jb < 0 || x < rb || (x == rb && j < jb)) {
+    } else if (jb < 0 || x < rb) {
       rb = x;
       jb = j;
     }
   };
-  for (int l = 0; l < 16; ++l) {
-    push(av[l], iav[l]);
-    push(bv[l], ibv[l]);
-  }
-  for (; k < n; ++k) push(c[k] - v[k], k);
+  for (; k < n; ++k) push(c[k] - v[k], k);  // the tail has higher indices: strict wins only
   *u1 = ra;
   *j1 = ja;
   *u2 = rb;
@@ -177,35 +184,153 @@ SEMRSM_AVX512 void two_min_d(const double* c, const double* v, int64_t n, double
     ia = _mm512_mask_blend_epi64(lta, ia, idx);
     idx = _mm512_add_epi64(idx, step);
   }
-  alignas(64) double av[8], bv[8];
-  alignas(64) int64_t iav[8], ibv[8];
-  _mm512_store_pd(av, a);
-  _mm512_store_pd(bv, b);
-  _mm512_store_si512(iav, ia);
-  _mm512_store_si512(ibv, ib);
-  double ra = kInf, rb = kInf;
-  int64_t ja = -1, jb = -1;
+  const __m512i big = _mm512_set1_epi64(INT64_MAX);
+  double ra = _mm512_reduce_min_pd(a);
+  int64_t ja = _mm512_mask_reduce_min_epi64(_mm512_cmp_pd_mask(a, _mm512_set1_pd(ra), _CMP_EQ_OQ), ia);
+  if (ra == kInf) ja = -1;
+  const __mmask8 not_ja = _mm512_cmpneq_epi64_mask(ia, _mm512_set1_epi64(ja));
+  const __m512d cand = _mm512_mask_blend_pd(not_ja, b, a);
+  const __m512i icand = _mm512_mask_blend_epi64(not_ja, ib, ia);
+  const __m512d cand2 = _mm512_mask_blend_pd(not_ja, _mm512_set1_pd(kInf), b);
+  const __m512i icand2 = _mm512_mask_blend_epi64(not_ja, big, ib);
+  double rb = std::min(_mm512_reduce_min_pd(cand), _mm512_reduce_min_pd(cand2));
+  const __m512d rbv = _mm512_set1_pd(rb);
+  const __mmask8 e1 = _mm512_cmp_pd_mask(cand, rbv, _CMP_EQ_OQ) &
+                      _mm512_cmpge_epi64_mask(icand, _mm512_setzero_si512());
+  const __mmask8 e2 = _mm512_cmp_pd_mask(cand2, rbv, _CMP_EQ_OQ) &
+                      _mm512_cmpge_epi64_mask(icand2, _mm512_setzero_si512());
+  int64_t jb = std::min(_mm512_mask_reduce_min_epi64(e1, icand), _mm512_mask_reduce_min_epi64(e2, icand2));
+  if (rb == kInf || jb == INT64_MAX) jb = -1;
   auto push = [&](double x, int64_t j) {
-    if (j < 0) return;
-    if (ja < 0 || x < ra || (x == ra && j < ja)) {
+    if (ja < 0 || x < ra) {
       rb = ra;
       jb = ja;
       ra = x;
       ja = j;
-    } else if (jb < 0 || x < rb || (x == rb && j < jb)) {
+    } else if (jb < 0 || x < rb) {
       rb = x;
       jb = j;
     }
   };
-  for (int l = 0; l < 8; ++l) {
-    push(av[l], iav[l]);
-    push(bv[l], ibv[l]);
-  }
   for (; k < n; ++k) push(c[k] - v[k], k);
   *u1 = ra;
   *j1 = ja;
   *u2 = rb;
   *j2 = jb;
+}
+
+// float costs with double duals: the double-precision repair of a float32 solve.
+SEMRSM_AVX512 double relax_fd(const float* c, const double* v, double* d, int32_t* path,
+                              int64_t n, double h, int32_t i) {
+  const __m512d hv = _mm512_set1_pd(h);
+  const __m512d ninf = _mm512_set1_pd(-std::numeric_limits<double>::infinity());
+  const __m256i iv = _mm256_set1_epi32(i);
+  __m512d mn = _mm512_set1_pd(std::numeric_limits<double>::infinity());
+  for (int64_t k = 0; k < n; k += 8) {
+    const __mmask8 tail = n - k >= 8 ? static_cast<__mmask8>(0xff)
+                                     : static_cast<__mmask8>((1u << (n - k)) - 1u);
+    const __m512d ck = _mm512_cvtps_pd(_mm256_maskz_loadu_ps(tail, c + k));
+    const __m512d cand = _mm512_add_pd(_mm512_sub_pd(ck, _mm512_maskz_loadu_pd(tail, v + k)), hv);
+    const __m512d dk = _mm512_mask_loadu_pd(ninf, tail, d + k);
+    const __mmask8 lt = _mm512_cmp_pd_mask(cand, dk, _CMP_LT_OQ) & tail;
+    _mm512_mask_storeu_pd(d + k, lt, cand);
+    _mm256_mask_storeu_epi32(path + k, lt, iv);
+    const __m512d nd = _mm512_mask_blend_pd(lt, dk, cand);
+    const __mmask8 live = _mm512_cmp_pd_mask(nd, ninf, _CMP_NEQ_UQ);
+    mn = _mm512_mask_min_pd(mn, live, mn, nd);
+  }
+  return _mm512_reduce_min_pd(mn);
+}
+
+SEMRSM_AVX512 double row_min_fd(const float* c, const double* v, int64_t n) {
+  __m512d mn = _mm512_set1_pd(std::numeric_limits<double>::infinity());
+  for (int64_t k = 0; k < n; k += 8) {
+    const __mmask8 tail = n - k >= 8 ? static_cast<__mmask8>(0xff)
+                                     : static_cast<__mmask8>((1u << (n - k)) - 1u);
+    const __m512d x = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_maskz_loadu_ps(tail, c + k)),
+                                    _mm512_maskz_loadu_pd(tail, v + k));
+    mn = _mm512_mask_min_pd(mn, tail, mn, x);
+  }
+  return _mm512_reduce_min_pd(mn);
+}
+
+SEMRSM_AVX512 void col_min_f(const float* c, float* v, int32_t* arg, int64_t n, int32_t i) {
+  const __m512i iv = _mm512_set1_epi32(i);
+  for (int64_t k = 0; k < n; k += 16) {
+    const __mmask16 tail = n - k >= 16 ? static_cast<__mmask16>(0xffff)
+                                       : static_cast<__mmask16>((1u << (n - k)) - 1u);
+    const __m512 x = _mm512_maskz_loadu_ps(tail, c + k);
+    const __mmask16 lt = _mm512_mask_cmp_ps_mask(tail, x, _mm512_maskz_loadu_ps(tail, v + k), _CMP_LT_OQ);
+    _mm512_mask_storeu_ps(v + k, lt, x);
+    _mm512_mask_storeu_epi32(arg + k, lt, iv);
+  }
+}
+
+SEMRSM_AVX512 void col_min_d(const double* c, double* v, int32_t* arg, int64_t n, int32_t i) {
+  const __m256i iv = _mm256_set1_epi32(i);
+  for (int64_t k = 0; k < n; k += 8) {
+    const __mmask8 tail = n - k >= 8 ? static_cast<__mmask8>(0xff)
+                                     : static_cast<__mmask8>((1u << (n - k)) - 1u);
+    const __m512d x = _mm512_maskz_loadu_pd(tail, c + k);
+    const __mmask8 lt = _mm512_mask_cmp_pd_mask(tail, x, _mm512_maskz_loadu_pd(tail, v + k), _CMP_LT_OQ);
+    _mm512_mask_storeu_pd(v + k, lt, x);
+    _mm256_mask_storeu_epi32(arg + k, lt, iv);
+  }
+}
+
+SEMRSM_AVX512 float row_min_f(const float* c, const float* v, int64_t n) {
+  __m512 mn = _mm512_set1_ps(std::numeric_limits<float>::infinity());
+  for (int64_t k = 0; k < n; k += 16) {
+    const __mmask16 tail = n - k >= 16 ? static_cast<__mmask16>(0xffff)
+                                       : static_cast<__mmask16>((1u << (n - k)) - 1u);
+    const __m512 x = _mm512_sub_ps(_mm512_maskz_loadu_ps(tail, c + k), _mm512_maskz_loadu_ps(tail, v + k));
+    mn = _mm512_mask_min_ps(mn, tail, mn, x);
+  }
+  return _mm512_reduce_min_ps(mn);
+}
+
+SEMRSM_AVX512 double row_min_d(const double* c, const double* v, int64_t n) {
+  __m512d mn = _mm512_set1_pd(std::numeric_limits<double>::infinity());
+  for (int64_t k = 0; k < n; k += 8) {
+    const __mmask8 tail = n - k >= 8 ? static_cast<__mmask8>(0xff)
+                                     : static_cast<__mmask8>((1u << (n - k)) - 1u);
+    const __m512d x = _mm512_sub_pd(_mm512_maskz_loadu_pd(tail, c + k), _mm512_maskz_loadu_pd(tail, v + k));
+    mn = _mm512_mask_min_pd(mn, tail, mn, x);
+  }
+  return _mm512_reduce_min_pd(mn);
+}
+
+SEMRSM_AVX512 uint32_t copy_check_f(const float* src, float* dst, int64_t count, bool negate) {
+  const __m512 sign = _mm512_set1_ps(negate ? -1.0f : 1.0f);
+  const __m512 pinf = _mm512_set1_ps(std::numeric_limits<float>::infinity());
+  __mmask16 bad = 0, forbidden = 0;
+  for (int64_t k = 0; k < count; k += 16) {
+    const __mmask16 tail = count - k >= 16 ? static_cast<__mmask16>(0xffff)
+                                           : static_cast<__mmask16>((1u << (count - k)) - 1u);
+    const __m512 x = _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, src + k), sign);
+    _mm512_mask_storeu_ps(dst + k, tail, x);
+    // NaN compares unordered; -inf is the only value with x < -FLT_MAX.
+    bad |= _mm512_mask_cmp_ps_mask(tail, x, x, _CMP_UNORD_Q) |
+           _mm512_mask_cmp_ps_mask(tail, x, _mm512_set1_ps(-std::numeric_limits<float>::max()), _CMP_LT_OQ);
+    forbidden |= _mm512_mask_cmp_ps_mask(tail, x, pinf, _CMP_EQ_OQ);
+  }
+  return (bad ? 1u : 0u) | (forbidden ? 2u : 0u);
+}
+
+SEMRSM_AVX512 uint32_t copy_check_d(const double* src, double* dst, int64_t count, bool negate) {
+  const __m512d sign = _mm512_set1_pd(negate ? -1.0 : 1.0);
+  const __m512d pinf = _mm512_set1_pd(std::numeric_limits<double>::infinity());
+  __mmask8 bad = 0, forbidden = 0;
+  for (int64_t k = 0; k < count; k += 8) {
+    const __mmask8 tail = count - k >= 8 ? static_cast<__mmask8>(0xff)
+                                         : static_cast<__mmask8>((1u << (count - k)) - 1u);
+    const __m512d x = _mm512_mul_pd(_mm512_maskz_loadu_pd(tail, src + k), sign);
+    _mm512_mask_storeu_pd(dst + k, tail, x);
+    bad |= _mm512_mask_cmp_pd_mask(tail, x, x, _CMP_UNORD_Q) |
+           _mm512_mask_cmp_pd_mask(tail, x, _mm512_set1_pd(-std::numeric_limits<double>::max()), _CMP_LT_OQ);
+    forbidden |= _mm512_mask_cmp_pd_mask(tail, x, pinf, _CMP_EQ_OQ);
+  }
+  return (bad ? 1u : 0u) | (forbidden ? 2u : 0u);
 }
 
 }  // namespace semrsm::lap::detail::avx512

@@ -61,4 +61,39 @@ void two_min(const Tc* c, const W* v, int64_t n, W* u1, int64_t* j1, W* u2, int6
   *j2 = jb;
 }
 
+template <class Tc, class W>
+void col_min(const Tc* c, W* v, int32_t* arg, int64_t n, int32_t i) {
+  for (int64_t k = 0; k < n; ++k) {
+    const W x = static_cast<W>(c[k]);
+    if (x < v[k]) {
+      v[k] = x;
+      arg[k] = i;
+    }
+  }
+}
+
+template <class Tc, class W>
+W row_min(const Tc* c, const W* v, int64_t n) {
+  W mn = std::numeric_limits<W>::infinity();
+  for (int64_t k = 0; k < n; ++k) {
+    const W x = static_cast<W>(c[k]) - v[k];
+    mn = x < mn ? x : mn;
+  }
+  return mn;
+}
+
+template <class W>
+uint32_t copy_check(const W* src, W* dst, int64_t count, bool negate) {
+  constexpr W kInf = std::numeric_limits<W>::infinity();
+  const W sign = negate ? W(-1) : W(1);
+  bool bad = false, forbidden = false;
+  for (int64_t k = 0; k < count; ++k) {
+    const W x = sign * src[k];
+    dst[k] = x;
+    bad |= (x != x) | (x == -kInf);
+    forbidden |= (x == kInf);
+  }
+  return (bad ? 1u : 0u) | (forbidden ? 2u : 0u);
+}
+
 }  // namespace semrsm::lap::detail::scalar

@@ -1,0 +1,8 @@
+"""``python -m semrsm_native``: the ``semrsm`` command line."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

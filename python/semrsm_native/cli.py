@@ -1,0 +1,421 @@
+"""The ``semrsm`` command line: compute RSMs from saved activations, run the demo, compare
+matchers, describe the build.
+
+Exit codes: 0 success, 1 failure (unreadable or unsuitable input, a computation that raised),
+2 usage error (argparse), 130 interrupted. Failures print one line, ``semrsm: error: ...``, on
+stderr and no traceback (``--debug`` shows it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main", "build_parser"]
+
+KERNELS = ("cosine", "linear", "rbf")
+MATCHERS = ("hungarian", "greedy", "auction", "batch_optimal")
+LAYOUTS = ("nchw", "nhwc", "ntd")
+
+
+class _Failure(Exception):
+    """An error to report in one line with exit code 1."""
+
+
+def _kernel_list(text: str) -> list[str]:
+    kernels = [k.strip() for k in text.split(",") if k.strip()]
+    bad = [k for k in kernels if k not in KERNELS]
+    if not kernels or bad:
+        raise argparse.ArgumentTypeError(
+            f"invalid kernel {bad[0] if bad else text!r}: choose from {', '.join(KERNELS)} (comma-separated)"
+        )
+    return list(dict.fromkeys(kernels))
+
+
+def _size_list(text: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid sizes {text!r}: expected integers like 49,196,784") from None
+    for s in sizes:
+        r = int(round(np.sqrt(s)))
+        if s < 1 or r * r != s:
+            raise argparse.ArgumentTypeError(f"invalid size {s}: positions must be perfect squares (H*W)")
+    if not sizes:
+        raise argparse.ArgumentTypeError("no sizes given")
+    return sizes
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
+    return v
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not v > 0 or not np.isfinite(v):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return v
+
+
+def _matcher_list(text: str) -> list[str]:
+    from .demo import BENCH_MATCHERS
+
+    ms = [m.strip() for m in text.split(",") if m.strip()]
+    bad = [m for m in ms if m not in BENCH_MATCHERS]
+    if not ms or bad:
+        raise argparse.ArgumentTypeError(
+            f"invalid matcher {bad[0] if bad else text!r}: choose from {', '.join(BENCH_MATCHERS)}"
+        )
+    return ms
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    if args.progress is not None:
+        return bool(args.progress)
+    return sys.stderr.isatty()
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--threads", type=_positive_int, default=None,
+                   help="worker threads (default: all available cores, or SEMRSM_NUM_THREADS)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show progress bars (default: when stderr is a terminal)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the ``semrsm`` argument parser.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser with the ``compute``, ``demo``, ``bench`` and ``info`` subcommands.
+    """
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="semrsm",
+        description="Semantic representational similarity matrices (Wald et al., NeurIPS 2024): "
+        "RSMs that compare what a layer represents, not where.",
+    )
+    parser.add_argument("--version", action="version", version=f"semrsm_native {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of a failure")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    c = sub.add_parser(
+        "compute",
+        help="semantic RSMs of saved activations",
+        description="Compute one semantic RSM per layer and kernel from a file of activations and "
+        "write them to an .npz file, with the parameters used stored in its 'parameters' entry "
+        "(a JSON string). Keys: 'semantic/LAYER/KERNEL' (and 'spatio_semantic/LAYER/KERNEL' "
+        "with --baseline).",
+    )
+    c.add_argument("acts", metavar="ACTS",
+                   help="activations: .npy (one array), .npz (one array per layer), .pt/.pth (a tensor "
+                   "or a dict of tensors; loaded with weights_only=True) or .safetensors; each array "
+                   "(N, C, H, W) or (N, T, D)")
+    c.add_argument("-o", "--output", required=True, metavar="OUT.npz", help="output file (.npz)")
+    c.add_argument("--kernel", type=_kernel_list, default=["cosine"], metavar="K[,K...]",
+                   help="kernels, comma-separated, from cosine, linear, rbf (default: cosine); one "
+                   "matching serves all")
+    c.add_argument("--matcher", choices=MATCHERS, default="hungarian",
+                   help="hungarian (exact, default), greedy, auction, batch_optimal")
+    c.add_argument("--window", type=_positive_int, default=128, help="window of batch_optimal (default 128)")
+    c.add_argument("--eps", type=_positive_float, default=None, help="final epsilon of auction")
+    c.add_argument("--cost", choices=("inner", "cosine"), default="inner",
+                   help="what the matching maximises: inner products (default) or cosines of concept vectors")
+    c.add_argument("--sigma", type=_positive_float, default=None,
+                   help="RBF bandwidth (default: the median heuristic)")
+    c.add_argument("--layer", action="append", default=None, metavar="NAME",
+                   help="layer to use (repeatable; default: every array in the file)")
+    c.add_argument("--layout", choices=LAYOUTS, default=None,
+                   help="layout of the arrays (default: nchw for 4-D, ntd for 3-D)")
+    c.add_argument("--baseline", action="store_true", help="also compute the spatio-semantic (classic) RSMs")
+    c.add_argument("--plot", metavar="OUT.png", default=None, help="also draw the RSMs as heatmaps")
+    c.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="where to compute (default auto: the GPU only for GPU inputs)")
+    _add_common(c)
+    c.set_defaults(func=_cmd_compute)
+
+    d = sub.add_parser(
+        "demo",
+        help="translated crops of real photographs: semantic vs classic RSMs (the paper's Figure 2)",
+        description="Cut pairs of overlapping, translated crops from photographs shipped with "
+        "scikit-image, pass them through a fixed-seed convolutional network, and compare how the "
+        "spatio-semantic and the semantic RSM rate translated pairs against different images. "
+        "Offline and deterministic; writes demo.png, demo_results.json and demo_rsms.npz.",
+    )
+    d.add_argument("--out", default="semrsm-demo", metavar="DIR", help="output directory (default semrsm-demo)")
+    d.add_argument("--quick", action="store_true", help="8 photographs, one pair each (seconds)")
+    d.add_argument("--kernel", choices=KERNELS, default="rbf", help="kernel (default rbf, as in the paper)")
+    d.add_argument("--matcher", choices=MATCHERS, default="hungarian", help="matcher (default hungarian)")
+    d.add_argument("--seed", type=int, default=0, help="seed of crops and network weights (default 0)")
+    d.add_argument("--no-plot", action="store_true", help="skip demo.png (no matplotlib needed)")
+    _add_common(d)
+    d.set_defaults(func=_cmd_demo)
+
+    b = sub.add_parser(
+        "bench",
+        help="compare matchers: fraction of the exact similarity and time per pair (the paper's Figure 5)",
+        description="Compute linear-kernel semantic RSMs with every matcher and report, per size, "
+        "the fraction of the exact (Hungarian) similarity each reaches and the time per pair. "
+        "Built-in activations (the demo network's conv2 on photographs) unless --acts is given.",
+    )
+    b.add_argument("--sizes", type=_size_list, default=[49, 196, 784], metavar="S[,S...]",
+                   help="positions per sample of the built-in activations (perfect squares; "
+                   "default 49,196,784)")
+    b.add_argument("--samples", type=_positive_int, default=None, metavar="N",
+                   help="samples per RSM (default 16, 8 with --quick)")
+    b.add_argument("--quick", action="store_true", help="fewer samples")
+    b.add_argument("--acts", default=None, metavar="ACTS", help="benchmark on these activations instead")
+    b.add_argument("--layer", action="append", default=None, metavar="NAME", help="layer of --acts (repeatable)")
+    b.add_argument("--layout", choices=LAYOUTS, default=None, help="layout of --acts")
+    b.add_argument("--matchers", type=_matcher_list, default=None, metavar="M[,M...]",
+                   help="matchers (default: hungarian,greedy,auction,batch_optimal,none)")
+    b.add_argument("--window", type=_positive_int, default=128, help="window of batch_optimal (default 128)")
+    b.add_argument("--out", default="semrsm-bench", metavar="DIR",
+                   help="output directory for bench.md, bench.json, bench.png (default semrsm-bench)")
+    b.add_argument("--no-plot", action="store_true", help="skip bench.png")
+    _add_common(b)
+    b.set_defaults(func=_cmd_bench)
+
+    i = sub.add_parser("info", help="what was built", description="Describe the compiled extension.")
+    i.add_argument("--json", action="store_true", help="print JSON instead of text")
+    i.set_defaults(func=_cmd_info)
+    return parser
+
+
+# --------------------------------------------------------------------------------------------
+# compute
+# --------------------------------------------------------------------------------------------
+
+
+def _layer_description(x: np.ndarray, layout: str | None) -> str:
+    eff = layout or ("nchw" if x.ndim == 4 else "ntd")
+    n = x.shape[0]
+    if x.ndim == 4:
+        c, h, w = (x.shape[1], x.shape[2], x.shape[3]) if eff == "nchw" else (x.shape[3], x.shape[1], x.shape[2])
+        return f"{n} samples x {h * w} positions ({h}x{w}) x {c} features"
+    return f"{n} samples x {x.shape[1]} tokens x {x.shape[2]} features"
+
+
+def _cmd_compute(args: argparse.Namespace) -> int:
+    from . import __version__, semantic_rsm, spatio_semantic_rsm
+    from ._io import load_activations
+
+    out = Path(args.output)
+    if out.suffix.lower() != ".npz":
+        raise _Failure(f"{out}: the output must be an .npz file")
+    if not out.parent.exists():
+        raise _Failure(f"{out}: directory {out.parent} does not exist")
+    if args.plot is not None:
+        from .plot import _matplotlib
+
+        _matplotlib()  # fail before the work if matplotlib is missing
+    ranks = (4,) if args.layout in ("nchw", "nhwc") else (3,) if args.layout == "ntd" else (3, 4)
+    acts = load_activations(args.acts, args.layer, ranks=ranks)
+    progress = _progress(args)
+    results: dict[str, np.ndarray] = {}
+    shapes: dict[str, list[int]] = {}
+    timings: dict[str, float] = {}
+    for layer, x in acts.items():
+        shapes[layer] = list(x.shape)
+        print(f"{layer}: {_layer_description(x, args.layout)}", flush=True)
+        t = time.perf_counter()
+        try:
+            K = semantic_rsm(
+                x, kernel=list(args.kernel), matcher=args.matcher, cost=args.cost, layout=args.layout,
+                window=args.window, eps=args.eps, sigma=args.sigma, threads=args.threads,
+                progress=progress, device=args.device,
+            )
+        except (ValueError, TypeError) as exc:
+            raise _Failure(f"{args.acts}: layer {layer!r}: {exc}") from exc
+        timings[layer] = time.perf_counter() - t
+        for kernel in args.kernel:
+            results[f"semantic/{layer}/{kernel}"] = np.asarray(K[kernel], dtype=np.float64)
+        if args.baseline:
+            for kernel in args.kernel:
+                try:
+                    B = spatio_semantic_rsm(x, kernel=kernel, sigma=args.sigma, device=args.device)
+                except (ValueError, TypeError) as exc:
+                    raise _Failure(f"{args.acts}: layer {layer!r}: {exc}") from exc
+                results[f"spatio_semantic/{layer}/{kernel}"] = np.asarray(B, dtype=np.float64)
+        print(f"  semantic RSM ({', '.join(args.kernel)}; {args.matcher}) in {timings[layer]:.2f} s", flush=True)
+    parameters = {
+        "semrsm_native": __version__,
+        "input": str(args.acts),
+        "layers": shapes,
+        "kernels": list(args.kernel),
+        "matcher": args.matcher,
+        "window": args.window,
+        "eps": args.eps,
+        "cost": args.cost,
+        "sigma": args.sigma,
+        "layout": args.layout,
+        "threads": args.threads,
+        "device": args.device,
+        "baseline": bool(args.baseline),
+        "seconds": timings,
+        "keys": list(results),
+    }
+    np.savez(out, parameters=np.array(json.dumps(parameters)), **results)
+    print(f"Wrote {len(results)} RSMs to {out}")
+    if args.plot is not None:
+        _plot_compute(results, acts, args)
+        print(f"Wrote {args.plot}")
+    return 0
+
+
+def _plot_compute(results: dict[str, np.ndarray], acts: dict[str, np.ndarray], args: argparse.Namespace) -> None:
+    from . import plot
+
+    layers, kernels = list(acts), list(args.kernel)
+    cols = len(kernels) * (2 if args.baseline else 1)
+    fig = plot._new_figure((4.2 * cols, 3.6 * len(layers)))
+    axes = fig.subplots(len(layers), cols, squeeze=False)
+    for r, layer in enumerate(layers):
+        for k, kernel in enumerate(kernels):
+            S = results[f"semantic/{layer}/{kernel}"]
+            if args.baseline:
+                B = results[f"spatio_semantic/{layer}/{kernel}"]
+                plot.plot_rsm_pair(S, B, axes=axes[r, 2 * k : 2 * k + 2],
+                                   titles=(f"{layer}: spatio-semantic ({kernel})", f"{layer}: semantic ({kernel})"))
+            else:
+                plot.plot_rsm(S, axes[r, k], title=f"{layer}: semantic ({kernel})")
+    plot.save_figure(fig, args.plot)
+
+
+# --------------------------------------------------------------------------------------------
+# demo, bench, info
+# --------------------------------------------------------------------------------------------
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    if not args.no_plot:
+        from .plot import _matplotlib
+
+        _matplotlib()
+    run_demo(
+        args.out, quick=args.quick, kernel=args.kernel, matcher=args.matcher, threads=args.threads,
+        seed=args.seed, progress=_progress(args), plots=not args.no_plot,
+    )
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .demo import BENCH_MATCHERS, builtin_activations, format_benchmark, run_matcher_benchmark
+
+    if not args.no_plot:
+        from .plot import _matplotlib
+
+        _matplotlib()
+    n = args.samples or (8 if args.quick else 16)
+    if args.acts is not None:
+        from ._io import load_activations
+
+        ranks = (4,) if args.layout in ("nchw", "nhwc") else (3,) if args.layout == "ntd" else (3, 4)
+        acts = load_activations(args.acts, args.layer, ranks=ranks)
+        acts = {name: x[:n] for name, x in acts.items()}
+        source = f"{args.acts} (first {n} samples)"
+    else:
+        acts = {f"built-in S={s}": builtin_activations(s, n=n) for s in args.sizes}
+        source = "built-in activations (demo network conv2, 64 features)"
+    matchers = args.matchers or list(BENCH_MATCHERS)
+    print(f"Matchers on {source}; linear kernel; exact = hungarian.", flush=True)
+    try:
+        rows = run_matcher_benchmark(
+            acts, matchers=matchers, window=args.window, threads=args.threads, layout=args.layout,
+            progress=_progress(args),
+        )
+    except (ValueError, TypeError) as exc:
+        raise _Failure(str(exc)) from exc
+    table = format_benchmark(rows)
+    print(table)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.md").write_text(table + "\n")
+    (out / "bench.json").write_text(json.dumps({"source": source, "rows": rows}, indent=2))
+    written = [out / "bench.md", out / "bench.json"]
+    if not args.no_plot:
+        from . import plot
+
+        written.append(Path(plot.save_figure(plot.plot_matcher_comparison(rows), out / "bench.png")))
+    print("Wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from . import build_info
+
+    info = build_info()
+    if args.json:
+        print(json.dumps(info, indent=2, default=str))
+        return 0
+    width = max(len(k) for k in info)
+    print(f"semrsm_native {info.get('version', '')}")
+    for key, value in info.items():
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(str(v) for v in value) or "(none)"
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        print(f"  {key:<{width}}  {value}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# entry point
+# --------------------------------------------------------------------------------------------
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``semrsm`` command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit code: 0 success, 1 failure, 2 usage error (argparse exits with it directly),
+        130 interrupted.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("semrsm: interrupted", file=sys.stderr)
+        return 130
+    except (_Failure, ValueError, TypeError, OSError, ImportError, RuntimeError, MemoryError) as exc:
+        if args.debug:
+            raise
+        print(f"semrsm: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
