@@ -255,3 +255,21 @@ def test_load_activations_formats_and_errors(tmp_path):
     with pytest.raises(ActivationFileError, match="obj.npy"):
         load_activations(tmp_path / "obj.npy")
     assert issubclass(ActivationFileError, ValueError)
+
+
+def test_demo_command_quick(tmp_path, capsys):
+    assert cli.main(["demo", "--quick", "--out", str(tmp_path), "--no-plot", "--progress", "--kernel", "cosine"]) == 0
+    captured = capsys.readouterr()
+    assert "8 photographs, 16 crops" in captured.out and "cosine kernel" in captured.out
+    assert "semantic RSM separates" in captured.out
+    assert "pair" in captured.err  # the progress bars
+    assert (tmp_path / "demo_results.json").exists() and not (tmp_path / "demo.png").exists()
+
+
+def test_cuda_request_without_backend_fails_cleanly(tmp_path, capsys):
+    if semrsm_native.build_info()["cuda"]:
+        pytest.skip("this build has the CUDA backend")
+    np.save(tmp_path / "x.npy", _acts())
+    assert cli.main(["compute", str(tmp_path / "x.npy"), "-o", str(tmp_path / "o.npz"), "--device", "cuda"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("semrsm: error: ") and "CUDA" in err and len(err.splitlines()) == 1
