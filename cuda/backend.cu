@@ -215,8 +215,8 @@ void norms(const char* func, const char* side, const ActsDesc& d, cudaStream_t s
   check(cudaStreamSynchronize(stream), func, "validation");
   for (int64_t i = 0; i < d.n; ++i)
     if (host[static_cast<size_t>(i)])
-      throw std::invalid_argument(std::string(func) + ": " + side + "[" + std::to_string(i) +
-                                  "] contains NaN or infinite values");
+      throw std::invalid_argument(std::string(func) + ": " + side + " contains NaN or inf in sample " +
+                                  std::to_string(i));  // the CPU engine's message
 }
 
 // linear -> cosine / rbf on the device; the RBF bandwidth is the lower median of the nonzero

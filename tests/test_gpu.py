@@ -164,8 +164,14 @@ def test_duplicate_samples_give_zero_distance_like_cpu():
 def test_nan_sample_is_named():
     x = realistic(4, 5, 3, seed=14)
     x[2, 1, 1] = np.nan
-    with pytest.raises(ValueError, match=r"x\[2\]"):
+    with pytest.raises(ValueError, match=r"semantic_rsm: x contains NaN or inf in sample 2"):
         rsm.semantic_rsm(cuda_t(x))
+    y = realistic(4, 5, 3, seed=15)
+    y[3, 0, 0] = np.inf
+    with pytest.raises(ValueError, match=r"y contains NaN or inf in sample 3"):
+        rsm.semantic_rsm(cuda_t(realistic(4, 5, 3, seed=16)), cuda_t(y))
+    with pytest.raises(ValueError, match=r"spatio_semantic_rsm: x contains NaN or inf in sample 2"):
+        rsm.spatio_semantic_rsm(cuda_t(x))
 
 
 def test_too_large_is_a_clear_memory_error():
