@@ -312,7 +312,8 @@ void semantic_rsm_t(const RsmRequest& r, cudaStream_t stream) {
     if (tile < 1)
       throw DeviceMemoryError(std::string(func) + ": one " + std::to_string(S1) + " x " + std::to_string(S2) +
                               " cost matrix needs " + std::to_string(pair_bytes) + " bytes, only " +
-                              std::to_string(free_b) + " bytes of device memory are free");
+                              std::to_string(free_b) + " bytes of device memory are free (release cached "
+                              "memory, e.g. torch.cuda.empty_cache(), or use fewer positions)");
     DevBuf costs(static_cast<size_t>(tile * pair_bytes), stream, func, "pair cost matrices");
     const int tiles_mn = static_cast<int>(((S1 + kBM - 1) / kBM) * ((S2 + kBN - 1) / kBN));
     if (tiles_mn > 65535)

@@ -85,7 +85,11 @@ def test_exact_rsm_vit_shape_equals_cpu():
     x = realistic(6, 196, 64, seed=4)  # the ViT token count: cost matrix in shared memory
     cpu = rsm.semantic_rsm(x, kernel="linear", device="cpu")
     for placement in ["auto", "shared", "global"]:
-        gpu = _gpu.semantic_rsm(cuda_t(x), kernel="linear", placement=placement)
+        try:
+            gpu = _gpu.semantic_rsm(cuda_t(x), kernel="linear", placement=placement)
+        except ValueError as exc:  # 150 KB + scratch exceeds an A100's 163 KB per block
+            assert placement == "shared" and "shared memory" in str(exc)
+            continue
         np.testing.assert_allclose(gpu.cpu().numpy(), cpu, rtol=RTOL, err_msg=placement)
 
 
@@ -290,7 +294,10 @@ def test_lap_batch_equals_the_cpu_instantiation_bit_for_bit(method, shape):
 
 def test_lap_batch_placements_agree():
     c = torch.rand((64, 196, 196), device="cuda")
-    outs = [_gpu.linear_sum_assignment_batch(c, maximize=True, placement=p) for p in ["auto", "shared", "global"]]
+    props = torch.cuda.get_device_properties(0)
+    optin = getattr(props, "shared_memory_per_block_optin", 0)
+    places = ["auto", "global"] + (["shared"] if optin >= 196 * 196 * 4 + 16384 else [])
+    outs = [_gpu.linear_sum_assignment_batch(c, maximize=True, placement=p) for p in places]
     for col, obj in outs[1:]:
         torch.testing.assert_close(obj, outs[0][1], rtol=1e-12, atol=0)
 
