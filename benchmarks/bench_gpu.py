@@ -162,7 +162,11 @@ def main() -> int:
     costs = torch.bmm(feats[:B], feats[B:].transpose(1, 2)).contiguous()
     del feats
     for placement in ["auto", "shared", "global"]:
-        t, (col, obj) = timed(lambda: _gpu.linear_sum_assignment_batch(costs, maximize=True, placement=placement), 3)
+        try:
+            t, (col, obj) = timed(lambda: _gpu.linear_sum_assignment_batch(costs, maximize=True, placement=placement), 3)
+        except ValueError as exc:  # 196 x 196 float32 exceeds the shared memory of pre-Hopper GPUs
+            results["notes"].append(f"placement={placement}: {exc}")
+            continue
         results["lap"].append({"solver": f"semrsm_native GPU ({placement})", "B": B, "n": S,
                                "seconds": round(t, 4), "ms_per_problem": round(1e3 * t / B, 4)})
         print("lap", results["lap"][-1])
