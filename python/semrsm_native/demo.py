@@ -272,6 +272,12 @@ def _figure(result: DemoResult, path: Path) -> Path:
             S, B, axes=axes[row, :2],
             titles=(f"{layer}: spatio-semantic RSM", f"{layer}: semantic RSM"),
         )
+        # one tick per photograph, at the middle of its block of crops
+        names = [Path(result.images[i]).stem for i in np.unique(result.image_index)]
+        centres = [float(np.mean(np.flatnonzero(result.image_index == i))) for i in np.unique(result.image_index)]
+        for ax in axes[row, :2]:
+            ax.set_yticks(centres, labels=names if ax is axes[row, 0] else [], fontsize=6)
+            ax.set_xticks([])
         lo = float(min(S[di, dj].min(), B[di, dj].min(), S[ti, tj].min(), B[ti, tj].min()))
         rng = (lo, 1.0)
         for col, (name, M) in ((2, ("spatio-semantic", B)), (3, ("semantic", S))):
