@@ -278,3 +278,16 @@ def test_cuda_request_without_a_device_fails_cleanly(tmp_path, capsys):
     assert cli.main(["compute", str(tmp_path / "x.npy"), "-o", str(tmp_path / "o.npz"), "--device", "cuda"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("semrsm: error: ") and "CUDA" in err and len(err.splitlines()) == 1
+
+
+def test_load_safetensors_bfloat16_and_corrupt(tmp_path):
+    import torch
+    from safetensors.torch import save_file
+
+    x = torch.arange(24, dtype=torch.float32).reshape(2, 3, 2, 2)
+    save_file({"h": x.to(torch.bfloat16)}, str(tmp_path / "b.safetensors"))
+    got = load_activations(tmp_path / "b.safetensors")
+    assert got["h"].dtype == np.float32 and np.array_equal(got["h"], x.numpy())
+    (tmp_path / "c.safetensors").write_bytes(b"\x00\x01garbage")
+    with pytest.raises(ActivationFileError, match="c.safetensors: not a readable safetensors file"):
+        load_activations(tmp_path / "c.safetensors")
