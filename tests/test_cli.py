@@ -204,6 +204,8 @@ def test_unknown_layer_and_bad_output(tmp_path, capsys):
     assert "must be an .npz file" in capsys.readouterr().err
     assert cli.main(["compute", str(tmp_path / "a.npz"), "-o", str(tmp_path / "nodir" / "o.npz")]) == 1
     assert "does not exist" in capsys.readouterr().err
+    assert cli.main(["compute", str(tmp_path / "a.npz"), "-o", str(tmp_path / "a.npz")]) == 1
+    assert "would overwrite the input" in capsys.readouterr().err
 
 
 def test_layout_option_nhwc(tmp_path, capsys):

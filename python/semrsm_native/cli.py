@@ -223,6 +223,8 @@ def _cmd_compute(args: argparse.Namespace) -> int:
         raise _Failure(f"{out}: the output must be an .npz file")
     if not out.parent.exists():
         raise _Failure(f"{out}: directory {out.parent} does not exist")
+    if out.exists() and Path(args.acts).exists() and out.resolve() == Path(args.acts).resolve():
+        raise _Failure(f"{out}: the output would overwrite the input")
     if args.plot is not None:
         from .plot import _matplotlib
 
