@@ -391,3 +391,177 @@ def test_emulated_spatio_gram_and_distance(dtype):
     d = cuda.host_gram(x, y, True)
     np.testing.assert_allclose(d, ((x64[:, None] - y64[None]) ** 2).sum(-1), rtol=1e-12)
     assert d[66, 2] == 0.0
+
+
+# ------------------------------------------------------------------------------------------
+# The Python GPU wrappers (_gpu.py) end to end on the CPU: CPU tensors stand in for device
+# memory and a fake _cuda with the binding's exact signatures computes through the CPU
+# emulations above (host_rsm / host_gram / host_solve) from the raw pointers and strides it
+# is handed. This checks the plumbing: descriptors, argument order, output allocation,
+# kernels dict, permutations, dtype handling.
+
+
+class _FakeCuda:
+    def __init__(self, real):
+        self.real = real
+
+    @staticmethod
+    def _view(ptr, dtype, shape, strides):
+        import ctypes
+
+        dt = np.dtype(dtype)
+        extent = 1 + sum((s - 1) * st for s, st in zip(shape, strides)) if all(shape) else 0
+        buf = (ctypes.c_char * max(extent * dt.itemsize, 1)).from_address(ptr)
+        base = np.frombuffer(buf, dtype=dt)
+        return np.lib.stride_tricks.as_strided(base, shape, [st * dt.itemsize for st in strides])
+
+    @staticmethod
+    def _write(ptr, arr):
+        import ctypes
+
+        arr = np.ascontiguousarray(arr)
+        ctypes.memmove(ptr, arr.ctypes.data, arr.nbytes)
+
+    def build_info(self):
+        return {"cuda_device_count": 1, "cuda_error": None}
+
+    def semantic_rsm(self, x, y, matcher, cosine_cost, precision, eps_rel, eps_factor, linear, cosine, rbf, perm,
+                     sigma, device, stream, placement="auto", max_tile_pairs=0):
+        X = self._view(x[0], x[1], x[2:5], x[5:8])
+        Y = None if y is None else self._view(y[0], y[1], y[2:5], y[5:8])
+        lin, d2, pm = self.real.host_rsm(np.array(X), None if Y is None else np.array(Y), matcher, cosine_cost,
+                                         max_tile_pairs or 1000)
+        Yv = X if Y is None else Y
+        xs = (X.astype(np.float64) ** 2).sum((1, 2))
+        ys = (Yv.astype(np.float64) ** 2).sum((1, 2))
+        self._write(linear, lin)
+        if cosine:
+            self._write(cosine, lin / ((np.sqrt(xs)[:, None] + 1e-13) * (np.sqrt(ys)[None] + 1e-13)))
+        if rbf:
+            if sigma <= 0:
+                off = d2[~np.eye(*d2.shape, dtype=bool)] if Y is None else d2.ravel()
+                cand = np.sort(off[off > 0])
+                sigma = np.sqrt(cand[(len(cand) - 1) // 2]) + 1e-3
+            self._write(rbf, np.exp(-d2 / (2 * sigma**2)))
+        if perm:
+            self._write(perm, pm)
+
+    def spatio_rsm(self, x, y, dtype, n, m, F, symmetric, linear, cosine, rbf, sigma, device, stream):
+        X = self._view(x, dtype, (n, F), (F, 1))
+        Y = X if symmetric else self._view(y, dtype, (m, F), (F, 1))
+        lin = self.real.host_gram(np.array(X), np.array(Y), False)
+        d2 = self.real.host_gram(np.array(X), np.array(Y), True)
+        self.semantic_like_finish(lin, d2, X, Y, symmetric, linear, cosine, rbf, sigma)
+
+    def semantic_like_finish(self, lin, d2, X, Y, symmetric, linear, cosine, rbf, sigma):
+        xs = (X.astype(np.float64) ** 2).sum(1)
+        ys = (Y.astype(np.float64) ** 2).sum(1)
+        self._write(linear, lin)
+        if cosine:
+            self._write(cosine, lin / ((np.sqrt(xs)[:, None] + 1e-13) * (np.sqrt(ys)[None] + 1e-13)))
+        if rbf:
+            if sigma <= 0:
+                off = d2[~np.eye(*d2.shape, dtype=bool)] if symmetric else d2.ravel()
+                cand = np.sort(off[off > 0])
+                sigma = np.sqrt(cand[(len(cand) - 1) // 2]) + 1e-3
+            self._write(rbf, np.exp(-d2 / (2 * sigma**2)))
+
+    def lap_batch(self, cost, dtype, B, n, m, maximize, method, eps_rel, eps_factor, col, objective, bound, device,
+                  stream, placement="auto"):
+        C = self._view(cost, dtype, (B, n, m), (n * m, m, 1))
+        c, o, b, st = self.real.host_solve(np.array(C), maximize, method, eps_rel, eps_factor, 0)
+        assert (st == 0).all()
+        self._write(col, c)
+        self._write(objective, o)
+        if bound:
+            self._write(bound, b)
+
+
+@pytest.fixture
+def fake_gpu(monkeypatch):
+    torch = pytest.importorskip("torch")
+    from semrsm_native import _gpu
+
+    fake = _FakeCuda(cuda)
+    monkeypatch.setattr(_gpu, "cuda_module", lambda func: fake)
+    monkeypatch.setattr(_gpu, "_RUNTIME", None)
+    monkeypatch.setattr(_gpu._Side, "stream", lambda self: 0)
+    real_to_side = _gpu._to_side
+
+    def to_side(x, func, name, device, like=None):
+        if isinstance(x, torch.Tensor):  # CPU tensors play device memory
+            return _gpu._Side(x.detach(), "torch", None)
+        return real_to_side(x, func, name, device, like)
+
+    monkeypatch.setattr(_gpu, "_to_side", to_side)
+    return _gpu
+
+
+@pytest.mark.parametrize("layout", ["ntd", "nchw", "nhwc"])
+@pytest.mark.parametrize("cost", ["inner", "cosine"])
+def test_gpu_wrapper_semantic_rsm_plumbing(fake_gpu, layout, cost):
+    import torch
+
+    from semrsm_native import rsm
+
+    x = _acts(6, 16, 12, 21, np.float32)
+    if layout == "nchw":
+        x = np.ascontiguousarray(x.transpose(0, 2, 1).reshape(6, 12, 4, 4))
+    elif layout == "nhwc":
+        x = np.ascontiguousarray(x.reshape(6, 4, 4, 12))
+    kernels = ["linear", "cosine", "rbf"]
+    got, perm = fake_gpu.semantic_rsm(torch.from_numpy(x), kernel=kernels, cost=cost, layout=layout,
+                                      return_permutations=True, max_tile_pairs=4)
+    ref, ref_perm = rsm.semantic_rsm(x, kernel=kernels, cost=cost, layout=layout, return_permutations=True,
+                                     device="cpu")
+    assert isinstance(got, dict) and set(got) == set(kernels)
+    for k in kernels:
+        assert got[k].dtype == torch.float64 and tuple(got[k].shape) == (6, 6)
+        np.testing.assert_allclose(got[k].numpy(), ref[k], rtol=1e-5, err_msg=k)
+    assert perm.dtype == torch.int32 and tuple(perm.shape) == (6, 6, 16)
+    single = fake_gpu.semantic_rsm(torch.from_numpy(x), kernel="cosine", cost=cost, layout=layout)
+    np.testing.assert_allclose(single.numpy(), ref["cosine"], rtol=1e-5)
+
+
+def test_gpu_wrapper_x_vs_y_and_dtypes(fake_gpu):
+    import torch
+
+    from semrsm_native import rsm
+
+    x, y = _acts(4, 9, 8, 22, np.float64), _acts(3, 13, 8, 23, np.float32)
+    got = fake_gpu.semantic_rsm(torch.from_numpy(x), torch.from_numpy(y), kernel=["linear", "rbf"], sigma=2.5)
+    ref = rsm.semantic_rsm(x, y.astype(np.float64), kernel=["linear", "rbf"], sigma=2.5, device="cpu")
+    for k in ref:
+        assert tuple(got[k].shape) == (4, 3)
+        np.testing.assert_allclose(got[k].numpy(), ref[k], rtol=1e-6)
+    half = torch.from_numpy(x.astype(np.float16))
+    got = fake_gpu.semantic_rsm(half, kernel="linear")
+    np.testing.assert_allclose(got.numpy(), rsm.semantic_rsm(x.astype(np.float16).astype(np.float32),
+                                                             kernel="linear", device="cpu"), rtol=1e-5)
+    with pytest.raises(ValueError, match="features"):
+        fake_gpu.semantic_rsm(torch.from_numpy(x), torch.zeros((2, 9, 5)))
+
+
+def test_gpu_wrapper_spatio_and_lap_batch(fake_gpu):
+    import torch
+
+    from semrsm_native import rsm
+
+    x, y = _acts(5, 6, 4, 24, np.float32), _acts(3, 6, 4, 25, np.float32)
+    kernels = ["linear", "cosine", "rbf"]
+    for args in [(x,), (x, y)]:
+        got = fake_gpu.spatio_semantic_rsm(*[torch.from_numpy(a) for a in args], kernel=kernels)
+        ref = rsm.spatio_semantic_rsm(*args, kernel=kernels, device="cpu")
+        for k in kernels:
+            np.testing.assert_allclose(got[k].numpy(), ref[k], rtol=1e-6, atol=1e-12, err_msg=k)
+    c = np.random.default_rng(26).random((4, 6, 9))
+    col, obj, bound = fake_gpu.linear_sum_assignment_batch(torch.from_numpy(c), maximize=True, method="auction",
+                                                           return_bound=True, eps_final=1e-4)
+    assert col.dtype == torch.int64 and tuple(col.shape) == (4, 6) and obj.dtype == torch.float64
+    for b in range(4):
+        assert obj[b].item() == pytest.approx(scipy_objective(c[b], True), abs=bound[b].item() + 1e-12)
+    col, obj = fake_gpu.linear_sum_assignment_batch(torch.from_numpy(c.astype(np.int64)))
+    for b in range(4):
+        assert obj[b].item() == scipy_objective(c.astype(np.int64)[b].astype(float), False)
+    with pytest.raises(TypeError, match="unexpected option"):
+        fake_gpu.linear_sum_assignment_batch(torch.from_numpy(c), window=3)
