@@ -33,8 +33,14 @@ if [ -n "${SEMRSM_GPU_PYTHON:-}" ]; then
   VPY=$SEMRSM_GPU_PYTHON  # an existing environment (e.g. a project venv) instead of a new one
 else
   VENV="$ROOT/build/gpu-venv"
-  [ -x "$VENV/bin/python" ] || "$PY" -m venv --system-site-packages "$VENV" || die "cannot create a venv"
-  VPY="$VENV/bin/python"
+  if [ -x "$VENV/bin/python" ] || "$PY" -m venv --system-site-packages "$VENV" >"$LOG/venv.log" 2>&1; then
+    VPY="$VENV/bin/python"
+  else
+    # No venv support (e.g. no ensurepip): install into the interpreter itself.
+    echo "(cannot create a venv, see $LOG/venv.log; installing into $PY)"
+    VPY=$PY
+    export PIP_BREAK_SYSTEM_PACKAGES=1
+  fi
 fi
 "$VPY" -m pip install --no-build-isolation --no-deps --no-index -q \
   -Ccmake.define.SEMRSM_CUDA=ON -Ccmake.define.SEMRSM_CUDA_ARCHS="$ARCHS" . >"$LOG/build.log" 2>&1 \
