@@ -493,8 +493,17 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes, one repetition")
     ap.add_argument("--out", type=Path, default=HERE / "results", help="output folder")
     ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--memory-only", action="store_true",
+                    help="re-measure only the peak memory and update existing results")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    stem = "rsm.quick" if args.quick else "rsm"
+    if args.memory_only:
+        res = json.loads((args.out / f"{stem}.json").read_text())
+        res["memory"] = memory_section(args.quick)
+        (args.out / f"{stem}.json").write_text(json.dumps(res, indent=2, default=str))
+        write_markdown(args.out / f"{stem}.md", res)
+        return 0
     res = dict(quick=args.quick, machine=machine_info())
     matchers = available_matchers()
     print("matchers:", matchers, flush=True)
@@ -514,7 +523,6 @@ def main(argv=None) -> int:
     res["quality"] = quality_section(args.quick, matchers)
     res["memory"] = {} if args.skip_memory else memory_section(args.quick)
     res["loadavg_end"] = os.getloadavg()
-    stem = "rsm.quick" if args.quick else "rsm"
     (args.out / f"{stem}.json").write_text(json.dumps(res, indent=2, default=str))
     write_markdown(args.out / f"{stem}.md", res)
     plot(args.out / f"{stem}.png", res)

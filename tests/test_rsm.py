@@ -445,3 +445,16 @@ def test_ctrl_c_stops_quickly():
     elapsed = time.perf_counter() - t0
     assert out.strip() == "interrupted"
     assert elapsed < 5.0  # generous: the bound is ~0.5 s plus interpreter shutdown
+
+
+def test_single_kernel_equals_kernel_list():
+    # Single kernels are written in place over the engine's buffers; lists keep them apart.
+    rng = np.random.default_rng(19)
+    x = relu_features(rng, (6, 5, 3, 3), np.float32)
+    y = relu_features(rng, (4, 5, 3, 3), np.float32)
+    for yy in (None, y):
+        both = semantic_rsm(x, yy, kernel=KERNELS)
+        for k in KERNELS:
+            np.testing.assert_array_equal(semantic_rsm(x, yy, kernel=k), both[k])
+            if k != "linear":
+                np.testing.assert_array_equal(semantic_rsm(x, yy, kernel=[k, "linear"])[k], both[k])
