@@ -378,7 +378,15 @@ def write_markdown(path: Path, res: dict) -> None:
              f"lapx {m.get('lapx', '?')}. Load average at start {m['loadavg_start'][0]:.2f}, at end "
              f"{res['loadavg_end'][0]:.2f} (other jobs shared the cores{'' if res['loadavg_end'][0] > 0.5 else ' little'}).")
     L.append(f"Mode: {'quick' if res['quick'] else 'full'}. Medians of repeated runs after a warm-up "
-             "(one run for S = 784). Semantic cosine RSM of N samples against themselves.")
+             "(one run for S = 784, where N is smaller to bound the run time; ms / pair compares across N). "
+             "Semantic cosine RSM of N samples against themselves.")
+    cores = m["cores_available"]
+    if max(m["loadavg_start"][0], res["loadavg_end"][0]) > cores:
+        L.append("")
+        L.append(f"**Measured under load**: the load average exceeded the {cores} available cores (other "
+                 "jobs were running), so absolute times are inflated and the 2-thread rows, which compete "
+                 "with those jobs, are distorted most (for every method); the 1-thread ratios are the more "
+                 "reliable comparison.")
     L += ["", "## Whole RSM, seconds", "",
           "| features | C | S | N | method | threads | seconds | ms / pair |", "|---|---|---|---|---|---|---|---|"]
     for r in res["speed"]:
@@ -467,11 +475,13 @@ def plot(path: Path, res: dict) -> None:
     width = 0.8 / len(methods)
     for k, (meth, t) in enumerate(methods):
         vals = [next((r["seconds"] for r in speed if r["S"] == s and r["method"] == meth and r["threads"] == t), np.nan) for s in sizes]
-        ax.bar(np.arange(len(sizes)) + k * width, vals, width, label=f"{meth.replace('semrsm_native:', '')} ({t}t)")
-    ax.set_xticks(np.arange(len(sizes)) + 0.4 - width / 2, [f"S={s}" for s in sizes])
+        ax.bar(np.arange(len(sizes)) + k * width, vals, width, color=plt.cm.tab20(k % 20),
+               label=f"{meth.replace('semrsm_native:', '')} ({t}t)")
+    ns = {s: next(r["N"] for r in speed if r["S"] == s) for s in sizes}
+    ax.set_xticks(np.arange(len(sizes)) + 0.4 - width / 2, [f"S={s}, N={ns[s]}" for s in sizes])
     ax.set_yscale("log")
     ax.set_ylabel("seconds per RSM (log)")
-    ax.set_title(f"Semantic cosine RSM, {PRIMARY} features, N={speed[0]['N']}")
+    ax.set_title(f"Semantic cosine RSM, {PRIMARY} features")
     ax.legend(fontsize=6, ncol=2)
     ax = axes[1]
     for kind, style in zip(FEATURES, ("o-", "s--", "^:")):
