@@ -93,17 +93,20 @@ def test_ctrl_c_stops_a_long_batch():
         """
         import sys, time, numpy as np
         from semrsm_native import linear_sum_assignment_batch
-        costs = np.random.default_rng(0).random((4000, 250, 250)).astype(np.float32)
-        linear_sum_assignment_batch(costs[:2], threads=2)  # warm the pool
+        # ~8 ms per problem (a slow epsilon schedule) in 100 MB: seconds of work in all,
+        # while each running task ends soon after the signal.
+        costs = np.random.default_rng(0).random((600, 200, 200)).astype(np.float32)
+        slow = dict(method="auction", eps_final=1e-12, eps_factor=1.1)
+        linear_sum_assignment_batch(costs[:4], threads=2, **slow)  # warm the pool
         print("start", flush=True)
         t0 = time.monotonic()
         try:
-            linear_sum_assignment_batch(costs, threads=2)
+            linear_sum_assignment_batch(costs, threads=2, **slow)
             print("finished", time.monotonic() - t0, flush=True)
         except KeyboardInterrupt:
             print("interrupted", time.monotonic(), flush=True)
             # the pool is usable again: nothing of the cancelled job is still running
-            col, obj = linear_sum_assignment_batch(costs[:3], threads=2)
+            col, obj = linear_sum_assignment_batch(costs[:40], threads=2)
             print("ok", obj.shape[0], flush=True)
         """
     )

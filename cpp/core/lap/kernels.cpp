@@ -23,6 +23,8 @@ void two_min_d(const double*, const double*, int64_t, double*, int64_t*, double*
 double relax_fd(const float*, const double*, double*, int32_t*, int64_t, double, int32_t);
 double row_min_fd(const float*, const double*, int64_t);
 float row_min_f(const float*, const float*, int64_t);
+int64_t collect_f(const float*, const float*, int64_t, float, float, int32_t*);
+int64_t collect_d(const double*, const double*, int64_t, double, double, int32_t*);
 uint32_t copy_check_f(const float*, float*, int64_t, bool);
 uint32_t copy_check_d(const double*, double*, int64_t, bool);
 void col_min_f(const float*, float*, int32_t*, int64_t, int32_t);
@@ -36,7 +38,8 @@ namespace {
 template <class Tc, class W>
 Kernels<Tc, W> scalar_kernels() {
   return {&scalar::relax<Tc, W>, &scalar::argmin_free<W>, &scalar::two_min<Tc, W>,
-          &scalar::col_min<Tc, W>, &scalar::row_min<Tc, W>, &scalar::copy_check<W>, SimdLevel::scalar};
+          &scalar::col_min<Tc, W>, &scalar::row_min<Tc, W>, &scalar::copy_check<W>, &scalar::collect<W>,
+          SimdLevel::scalar};
 }
 
 }  // namespace
@@ -46,11 +49,12 @@ Kernels<float, float> kernels_for<float, float>(SimdLevel level) {
 #ifdef SEMRSM_HAVE_X86_KERNELS
   if (level == SimdLevel::avx512)
     return {&avx512::relax_f, &avx512::argmin_free_f, &avx512::two_min_f, &avx512::col_min_f,
-            &avx512::row_min_f, &avx512::copy_check_f, level};
+            &avx512::row_min_f, &avx512::copy_check_f, &avx512::collect_f,
+            level};
   if (level == SimdLevel::avx2)
     return {&avx2::relax_f, &avx2::argmin_free_f, &scalar::two_min<float, float>,
             &scalar::col_min<float, float>, &scalar::row_min<float, float>,
-            &scalar::copy_check<float>, level};
+            &scalar::copy_check<float>, &scalar::collect<float>, level};
 #endif
   (void)level;
   return scalar_kernels<float, float>();
@@ -61,11 +65,12 @@ Kernels<double, double> kernels_for<double, double>(SimdLevel level) {
 #ifdef SEMRSM_HAVE_X86_KERNELS
   if (level == SimdLevel::avx512)
     return {&avx512::relax_d, &avx512::argmin_free_d, &avx512::two_min_d, &avx512::col_min_d,
-            &avx512::row_min_d, &avx512::copy_check_d, level};
+            &avx512::row_min_d, &avx512::copy_check_d, &avx512::collect_d,
+            level};
   if (level == SimdLevel::avx2)
     return {&avx2::relax_d, &avx2::argmin_free_d, &scalar::two_min<double, double>,
             &scalar::col_min<double, double>, &scalar::row_min<double, double>,
-            &scalar::copy_check<double>, level};
+            &scalar::copy_check<double>, &scalar::collect<double>, level};
 #endif
   (void)level;
   return scalar_kernels<double, double>();
@@ -77,11 +82,11 @@ Kernels<float, double> kernels_for<float, double>(SimdLevel level) {
   if (level == SimdLevel::avx512)
     return {&avx512::relax_fd, &avx512::argmin_free_d, &scalar::two_min<float, double>,
             &scalar::col_min<float, double>, &avx512::row_min_fd,
-            &scalar::copy_check<double>, level};
+            &scalar::copy_check<double>, &scalar::collect<double>, level};
   if (level == SimdLevel::avx2)
     return {&scalar::relax<float, double>, &avx2::argmin_free_d, &scalar::two_min<float, double>,
             &scalar::col_min<float, double>, &scalar::row_min<float, double>,
-            &scalar::copy_check<double>, level};
+            &scalar::copy_check<double>, &scalar::collect<double>, level};
 #endif
   (void)level;
   return scalar_kernels<float, double>();

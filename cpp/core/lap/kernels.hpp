@@ -27,9 +27,13 @@ struct Kernels {
   void (*col_min)(const Tc* c, W* v, int32_t* arg, int64_t n, int32_t i);
   // min over k of c[k] - v[k] (+inf when n == 0).
   W (*row_min)(const Tc* c, const W* v, int64_t n);
-  // Copies count entries, negated when `negate`, and returns bit 0 set when any copied value
-  // is NaN or -inf (invalid in the minimisation sense), bit 1 when any is +inf (forbidden).
+  // Copies count entries (dst may be null: check only), negated when `negate`, and returns
+  // bit 0 set when any value is NaN or -inf after the sign flip (invalid in the minimisation
+  // sense), bit 1 when any is +inf (forbidden).
   uint32_t (*copy_check)(const W* src, W* dst, int64_t count, bool negate);
+  // Greedy band collection: writes the k with x = sign * c[k] + pen[k] <= t and x < +inf to
+  // idx (in increasing k) and returns their count.
+  int64_t (*collect)(const W* c, const W* pen, int64_t n, W sign, W t, int32_t* idx);
   SimdLevel level;
 };
 

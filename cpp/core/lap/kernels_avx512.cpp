@@ -308,7 +308,7 @@ SEMRSM_AVX512 uint32_t copy_check_f(const float* src, float* dst, int64_t count,
     const __mmask16 tail = count - k >= 16 ? static_cast<__mmask16>(0xffff)
                                            : static_cast<__mmask16>((1u << (count - k)) - 1u);
     const __m512 x = _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, src + k), sign);
-    _mm512_mask_storeu_ps(dst + k, tail, x);
+    if (dst) _mm512_mask_storeu_ps(dst + k, tail, x);
     // NaN compares unordered; -inf is the only value with x < -FLT_MAX.
     bad |= _mm512_mask_cmp_ps_mask(tail, x, x, _CMP_UNORD_Q) |
            _mm512_mask_cmp_ps_mask(tail, x, _mm512_set1_ps(-std::numeric_limits<float>::max()), _CMP_LT_OQ);
@@ -325,12 +325,58 @@ SEMRSM_AVX512 uint32_t copy_check_d(const double* src, double* dst, int64_t coun
     const __mmask8 tail = count - k >= 8 ? static_cast<__mmask8>(0xff)
                                          : static_cast<__mmask8>((1u << (count - k)) - 1u);
     const __m512d x = _mm512_mul_pd(_mm512_maskz_loadu_pd(tail, src + k), sign);
-    _mm512_mask_storeu_pd(dst + k, tail, x);
+    if (dst) _mm512_mask_storeu_pd(dst + k, tail, x);
     bad |= _mm512_mask_cmp_pd_mask(tail, x, x, _CMP_UNORD_Q) |
            _mm512_mask_cmp_pd_mask(tail, x, _mm512_set1_pd(-std::numeric_limits<double>::max()), _CMP_LT_OQ);
     forbidden |= _mm512_mask_cmp_pd_mask(tail, x, pinf, _CMP_EQ_OQ);
   }
   return (bad ? 1u : 0u) | (forbidden ? 2u : 0u);
+}
+
+SEMRSM_AVX512 int64_t collect_f(const float* c, const float* pen, int64_t n, float sign, float t,
+                                int32_t* idx) {
+  const __m512 sv = _mm512_set1_ps(sign), tv = _mm512_set1_ps(t);
+  const __m512 pinf = _mm512_set1_ps(std::numeric_limits<float>::infinity());
+  __m512i kv = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i step = _mm512_set1_epi32(16);
+  int64_t cnt = 0;
+  for (int64_t k = 0; k < n; k += 16) {
+    const __mmask16 tail = n - k >= 16 ? static_cast<__mmask16>(0xffff)
+                                       : static_cast<__mmask16>((1u << (n - k)) - 1u);
+    const __m512 x = _mm512_add_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(tail, c + k), sv),
+                                   _mm512_maskz_loadu_ps(tail, pen + k));
+    const __mmask16 keep = _mm512_mask_cmp_ps_mask(tail, x, tv, _CMP_LE_OQ) &
+                           _mm512_cmp_ps_mask(x, pinf, _CMP_LT_OQ);
+    if (keep) {
+      _mm512_mask_compressstoreu_epi32(idx + cnt, keep, kv);
+      cnt += __builtin_popcount(keep);
+    }
+    kv = _mm512_add_epi32(kv, step);
+  }
+  return cnt;
+}
+
+SEMRSM_AVX512 int64_t collect_d(const double* c, const double* pen, int64_t n, double sign,
+                                double t, int32_t* idx) {
+  const __m512d sv = _mm512_set1_pd(sign), tv = _mm512_set1_pd(t);
+  const __m512d pinf = _mm512_set1_pd(std::numeric_limits<double>::infinity());
+  __m256i kv = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i step = _mm256_set1_epi32(8);
+  int64_t cnt = 0;
+  for (int64_t k = 0; k < n; k += 8) {
+    const __mmask8 tail = n - k >= 8 ? static_cast<__mmask8>(0xff)
+                                     : static_cast<__mmask8>((1u << (n - k)) - 1u);
+    const __m512d x = _mm512_add_pd(_mm512_mul_pd(_mm512_maskz_loadu_pd(tail, c + k), sv),
+                                    _mm512_maskz_loadu_pd(tail, pen + k));
+    const __mmask8 keep = _mm512_mask_cmp_pd_mask(tail, x, tv, _CMP_LE_OQ) &
+                          _mm512_cmp_pd_mask(x, pinf, _CMP_LT_OQ);
+    if (keep) {
+      _mm256_mask_compressstoreu_epi32(idx + cnt, keep, kv);
+      cnt += __builtin_popcount(keep);
+    }
+    kv = _mm256_add_epi32(kv, step);
+  }
+  return cnt;
 }
 
 }  // namespace semrsm::lap::detail::avx512

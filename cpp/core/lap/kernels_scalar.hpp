@@ -89,11 +89,23 @@ uint32_t copy_check(const W* src, W* dst, int64_t count, bool negate) {
   bool bad = false, forbidden = false;
   for (int64_t k = 0; k < count; ++k) {
     const W x = sign * src[k];
-    dst[k] = x;
+    if (dst) dst[k] = x;
     bad |= (x != x) | (x == -kInf);
     forbidden |= (x == kInf);
   }
   return (bad ? 1u : 0u) | (forbidden ? 2u : 0u);
+}
+
+template <class W>
+int64_t collect(const W* c, const W* pen, int64_t n, W sign, W t, int32_t* idx) {
+  constexpr W kInf = std::numeric_limits<W>::infinity();
+  int64_t cnt = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    const W x = sign * c[k] + pen[k];
+    idx[cnt] = static_cast<int32_t>(k);
+    cnt += (x <= t) & (x < kInf);  // branch-free: the store is overwritten when not kept
+  }
+  return cnt;
 }
 
 }  // namespace semrsm::lap::detail::scalar
