@@ -275,6 +275,9 @@ def test_empty_inputs():
     np.testing.assert_array_equal(r["linear"], 0)
     np.testing.assert_array_equal(r["cosine"], 0)
     np.testing.assert_array_equal(r["rbf"], 1)
+    for matcher in ("hungarian", "greedy", "auction", "batch_optimal"):  # no features: zero vectors
+        z = semantic_rsm(np.ones((3, 0, 2, 2)), kernel="linear", matcher=matcher)
+        assert z.shape == (3, 3) and not np.any(z) and not np.any(np.signbit(z))
 
 
 def test_progress_bar(capsys):
