@@ -466,3 +466,28 @@ def test_single_kernel_equals_kernel_list():
             np.testing.assert_array_equal(semantic_rsm(x, yy, kernel=k), both[k])
             if k != "linear":
                 np.testing.assert_array_equal(semantic_rsm(x, yy, kernel=[k, "linear"])[k], both[k])
+
+
+@pytest.mark.parametrize("precision", ["tf32", "bf16", "float64"])
+def test_cpu_rejects_tensor_core_precisions(precision):
+    x = np.ones((3, 4, 2, 2), dtype=np.float32)
+    with pytest.raises(ValueError, match="semantic_rsm: precision="):
+        semantic_rsm(x, device="cpu", precision=precision)
+
+
+def test_gpu_route_receives_every_argument(monkeypatch):
+    from semrsm_native import _gpu
+
+    seen = {}
+
+    def fake_gpu_semantic_rsm(x, y, **kwargs):
+        seen.update(kwargs)
+        return "from-gpu"
+
+    monkeypatch.setattr(_gpu, "wants_gpu", lambda func, device, *arrays: True)
+    monkeypatch.setattr(_gpu, "semantic_rsm", fake_gpu_semantic_rsm)
+    out = semantic_rsm(np.ones((2, 3, 4)), kernel="rbf", matcher="greedy", precision="tf32",
+                       device="cuda:0", window=7)
+    assert out == "from-gpu"
+    assert seen["precision"] == "tf32" and seen["matcher"] == "greedy"
+    assert seen["device"] == "cuda:0" and seen["window"] == 7 and seen["kernel"] == "rbf"

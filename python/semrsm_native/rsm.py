@@ -256,6 +256,7 @@ def semantic_rsm(
     progress: bool = False,
     return_permutations: bool = False,
     device: str = "auto",
+    precision: str = "float32",
 ):
     """Semantic representational similarity matrix (Wald et al., NeurIPS 2024).
 
@@ -322,6 +323,12 @@ def semantic_rsm(
         identity.
     device : {"auto", "cpu", "cuda"}
         ``"auto"`` follows the inputs (GPU tensors go to the CUDA backend when built).
+    precision : {"float32", "tf32", "bf16"}
+        How the pair costs are computed. ``"float32"`` (the default, and the only choice on
+        the CPU) multiplies in the input's precision (float64 input stays float64).
+        ``"tf32"`` and ``"bf16"`` are opt-in tensor-core paths of the CUDA backend: inputs are
+        rounded to 10 resp. 7 mantissa bits, so each cost entry carries a relative error of
+        about 2^-11 resp. 2^-8 of ``|x_s| |y_t|`` and the matching may differ slightly.
 
     Returns
     -------
@@ -369,6 +376,12 @@ def semantic_rsm(
             progress=progress,
             return_permutations=return_permutations,
             device=device,
+            precision=precision,
+        )
+    if precision != "float32":
+        raise ValueError(
+            f"{func}: precision={precision!r} is a tensor-core path of the CUDA backend; "
+            "the CPU computes in the input's precision (precision='float32')"
         )
     matcher, cost, window = _check_matching_args(matcher, cost, window, func)
     if not isinstance(return_permutations, (bool, np.bool_)):
