@@ -8,7 +8,7 @@ and the Batch-Optimal approximation of Wald et al. (NeurIPS 2024).
 
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Callable, Optional, Tuple, Union
 
 import numpy as np
 
@@ -121,10 +121,10 @@ def _default_keys(a: np.ndarray, axis: int, sign: float) -> np.ndarray:
 
 
 def _keys(
-    value: Any, default: np.ndarray, shape: Tuple[int, int], name: str, func: str
+    value: Any, default: Callable[[], np.ndarray], shape: Tuple[int, int], name: str, func: str
 ) -> np.ndarray:
     if value is None:
-        return np.ascontiguousarray(default, dtype=np.float64)
+        return np.ascontiguousarray(default(), dtype=np.float64)
     k = to_numpy(value, func, name)
     if k.ndim == 1 and shape[0] == 1:
         k = k[None, :]
@@ -249,10 +249,10 @@ def linear_sum_assignment_batch(
     row_keys = col_keys = None
     if method == "batch_optimal":
         sign = 1.0 if maximize else -1.0
-        row_keys = _keys(method_options.get("row_keys"), _default_keys(a, 2, sign), (B, n),
-                         "row_keys", func)
-        col_keys = _keys(method_options.get("col_keys"), _default_keys(a, 1, sign), (B, m),
-                         "col_keys", func)
+        row_keys = _keys(method_options.get("row_keys"), lambda: _default_keys(a, 2, sign),
+                         (B, n), "row_keys", func)
+        col_keys = _keys(method_options.get("col_keys"), lambda: _default_keys(a, 1, sign),
+                         (B, m), "col_keys", func)
 
     col_ind, objective, bound = _core.lap_solve_batch(
         a, maximize, METHODS[method], eps_final, eps_factor, int(window), row_keys, col_keys,

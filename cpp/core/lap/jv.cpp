@@ -51,11 +51,11 @@ Status augment(State<Tc, W>& s, int32_t f) {
   W* v = s.v;
   W* d = s.d;
   std::fill(d, d + nc, inf<W>());
-  W mu = s.K->relax(c + f * nc, v, d, s.path, nc, W(0), f);
+  int64_t j;
+  W mu = s.K->relax_argmin(c + f * nc, v, d, s.path, s.row4col, nc, W(0), f, &j);
   int64_t ns = 0, sink = -1;
   for (;;) {
     if (!(mu < inf<W>())) return Status::infeasible;  // every reachable column forbidden
-    const int64_t j = s.K->argmin_free(d, s.row4col, nc, mu);
     if (s.row4col[j] < 0) {
       sink = j;
       break;
@@ -65,7 +65,7 @@ Status augment(State<Tc, W>& s, int32_t f) {
     d[j] = -inf<W>();  // settled: the kernels skip it
     const int32_t i = s.row4col[j];
     const W h = mu - (static_cast<W>(c[i * nc + j]) - v[j]);
-    mu = s.K->relax(c + i * nc, v, d, s.path, nc, h, i);
+    mu = s.K->relax_argmin(c + i * nc, v, d, s.path, s.row4col, nc, h, i, &j);
   }
   // Dual update of the settled columns (JV 1987, step "update column prices").
   for (int64_t t = 0; t < ns; ++t) v[s.scanned[t]] += s.smu[t] - mu;
