@@ -252,3 +252,24 @@ def test_batch_torch_in_torch_out():
     col_ind, obj = linear_sum_assignment_batch(t)
     assert isinstance(col_ind, torch.Tensor) and col_ind.dtype == torch.int64
     assert isinstance(obj, torch.Tensor) and obj.dtype == torch.float64
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("maximize", [False, True])
+def test_square_inplace_fast_path(dtype, maximize):
+    # The C++ addition for the RSM engine: solves in the caller's buffer, overwriting it.
+    from semrsm_native import _core
+
+    rng = np.random.default_rng(14)
+    for kind in KINDS:
+        c = make_problem(rng, 70, 70, kind, dtype, maximize)
+        ref = objective(c, *scipy_lsa(c.astype(np.float64), maximize=maximize))
+        buf = c.copy()
+        col4row, obj = _core._lap_solve_square_inplace(buf, maximize)
+        assert_valid(col4row, 70, 70)
+        assert abs(obj - ref) <= tolerance(c)
+        assert obj == pytest.approx(objective(c, np.arange(70), col4row), rel=1e-12, abs=1e-300)
+    bad = np.ones((3, 3), dtype)
+    bad[1, 1] = np.nan
+    with pytest.raises(ValueError, match="invalid numeric entries"):
+        _core._lap_solve_square_inplace(bad, maximize)
