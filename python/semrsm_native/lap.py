@@ -114,10 +114,11 @@ def linear_sum_assignment(
 def _default_keys(a: np.ndarray, axis: int, sign: float) -> np.ndarray:
     """Row (axis=2) or column (axis=1) sums in the benefit sense. Forbidden (infinite)
     entries are left out so that they do not make the order meaningless."""
-    finite = np.isfinite(a)
-    if finite.all():
-        return sign * a.sum(axis=axis, dtype=np.float64)
-    return sign * np.where(finite, a, 0.0).sum(axis=axis, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        sums = a.sum(axis=axis, dtype=np.float64)
+    if np.isfinite(sums).all():  # then no entry is infinite (nor NaN)
+        return sign * sums
+    return sign * np.where(np.isfinite(a), a, 0.0).sum(axis=axis, dtype=np.float64)
 
 
 def _keys(
