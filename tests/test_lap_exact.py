@@ -273,3 +273,18 @@ def test_square_inplace_fast_path(dtype, maximize):
     bad[1, 1] = np.nan
     with pytest.raises(ValueError, match="invalid numeric entries"):
         _core._lap_solve_square_inplace(bad, maximize)
+
+
+@pytest.mark.parametrize("kind", KINDS + ("beyond_float",))
+def test_square_float64_through_the_float_detour(kind):
+    # Square float64 problems from n = 256 are solved in float and repaired in double: the
+    # result must still be scipy's optimum, also for values that float cannot represent.
+    rng = np.random.default_rng(15)
+    for t in range(3):
+        n = int(rng.integers(256, 300))
+        maximize = bool(t % 2)
+        if kind == "beyond_float":
+            c = rng.standard_normal((n, n)) * 10.0 ** rng.integers(-300, 300, (n, n))
+        else:
+            c = make_problem(rng, n, n, kind, np.float64, maximize, inf_frac=0.1 if t % 3 == 0 else 0.0)
+        check_against_scipy(c, maximize)
