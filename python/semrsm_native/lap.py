@@ -96,15 +96,19 @@ def linear_sum_assignment(
     >>> int(cost[row_ind, col_ind].sum())
     5
     """
-    a = to_numpy(cost_matrix, "linear_sum_assignment", "cost_matrix")
+    if type(cost_matrix) is np.ndarray:  # the common case, without the generic path
+        a = cost_matrix
+    else:
+        a = to_numpy(cost_matrix, "linear_sum_assignment", "cost_matrix")
     if a.ndim != 2:
         raise ValueError(f"expected a matrix (2-D array), got a {a.ndim} array")
-    a = _as_float_array(a)
+    if not (a.dtype.char in "fd" and a.flags.c_contiguous):
+        a = _as_float_array(a)
     n, m = a.shape
     if _all_equal(a):
         k = min(n, m)
         return np.arange(k, dtype=np.int64), np.arange(k, dtype=np.int64)
-    col4row, _, _ = _core.lap_solve(a, bool(maximize))
+    col4row = _core.lap_solve_exact(a, bool(maximize))
     if n <= m:
         return np.arange(n, dtype=np.int64), col4row
     rows = np.flatnonzero(col4row >= 0).astype(np.int64)
@@ -159,7 +163,9 @@ def linear_sum_assignment_batch(
         minimising and -inf when maximising.
     method : {"hungarian", "greedy", "auction", "batch_optimal"}, optional
         ``"hungarian"``: exact (Jonker-Volgenant). ``"greedy"``: repeatedly takes the best
-        remaining entry (ties: lower row, then lower column); not optimal. ``"auction"``:
+        remaining entry (ties: lower row, then lower column); not optimal, and with forbidden
+        entries it can end in a dead end (reported as infeasible) where an exact solver
+        would not. ``"auction"``:
         forward auction with epsilon scaling; its objective is within ``max(n, m) * eps`` of
         the optimum and a certified bound is available. ``"batch_optimal"``: the
         Batch-Optimal approximation (rows and columns sorted by keys, descending, cut into
