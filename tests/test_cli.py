@@ -84,19 +84,22 @@ def test_compute_npz_layers_selected_in_order(tmp_path):
     _check_output(out, ["tok", "block1"], ["linear"], acts)
 
 
-def test_compute_pt_tensor_and_dict(tmp_path):
+def test_compute_pt_tensor_and_dict(tmp_path, capsys):
     import torch
+
     x = _acts(seed=4)
     torch.save({"layer4": torch.from_numpy(x), "fc": torch.from_numpy(x[:, :, 0, :])}, tmp_path / "d.pt")
     out = tmp_path / "d.npz"
     proc = _run("compute", tmp_path / "d.pt", "-o", out)
     assert proc.returncode == 0, proc.stderr
     _check_output(out, ["layer4", "fc"], ["cosine"], {"layer4": x, "fc": x[:, :, 0, :]})
+    # a bare bfloat16 tensor in a .pth (in process: torch is imported already)
     torch.save(torch.from_numpy(x).to(torch.bfloat16), tmp_path / "t.pth")
-    proc = _run("compute", tmp_path / "t.pth", "-o", tmp_path / "t.npz")
-    assert proc.returncode == 0, proc.stderr
+    assert cli.main(["compute", str(tmp_path / "t.pth"), "-o", str(tmp_path / "t.npz")]) == 0
+    assert "t: 6 samples x 9 positions (3x3) x 5 features" in capsys.readouterr().out
+    x16 = torch.from_numpy(x).to(torch.bfloat16).to(torch.float32).numpy()
     with np.load(tmp_path / "t.npz") as z:
-        assert z["semantic/t/cosine"].shape == (6, 6)
+        np.testing.assert_allclose(z["semantic/t/cosine"], semrsm_native.semantic_rsm(x16), rtol=1e-6, atol=1e-9)
 
 
 def test_compute_safetensors(tmp_path):
@@ -132,12 +135,13 @@ def test_bad_files_fail_in_one_line(tmp_path):
 
 def test_pt_holding_a_non_tensor_fails_in_one_line(tmp_path):
     import torch
+
     torch.save([torch.zeros(2, 3, 4, 4)], tmp_path / "list.pt")
     _assert_one_line_failure(_run("compute", tmp_path / "list.pt", "-o", tmp_path / "o.npz"),
                              "list.pt", "holds a list")
     torch.save({"a": torch.zeros(2, 3, 4, 4), "b": 3}, tmp_path / "mixed.pt")
-    _assert_one_line_failure(_run("compute", tmp_path / "mixed.pt", "-o", tmp_path / "o.npz"),
-                             "entry 'b' is a int")
+    with pytest.raises(ActivationFileError, match="entry 'b' is a int, expected a tensor"):
+        load_activations(tmp_path / "mixed.pt")
 
 
 def test_nan_activations_fail_in_one_line(tmp_path):
@@ -255,3 +259,21 @@ def test_load_activations_formats_and_errors(tmp_path):
     with pytest.raises(ActivationFileError, match="obj.npy"):
         load_activations(tmp_path / "obj.npy")
     assert issubclass(ActivationFileError, ValueError)
+
+
+def test_demo_command_quick(tmp_path, capsys):
+    assert cli.main(["demo", "--quick", "--out", str(tmp_path), "--no-plot", "--progress", "--kernel", "cosine"]) == 0
+    captured = capsys.readouterr()
+    assert "8 photographs, 16 crops" in captured.out and "cosine kernel" in captured.out
+    assert "semantic RSM separates" in captured.out
+    assert "pair" in captured.err  # the progress bars
+    assert (tmp_path / "demo_results.json").exists() and not (tmp_path / "demo.png").exists()
+
+
+def test_cuda_request_without_backend_fails_cleanly(tmp_path, capsys):
+    if semrsm_native.build_info()["cuda"]:
+        pytest.skip("this build has the CUDA backend")
+    np.save(tmp_path / "x.npy", _acts())
+    assert cli.main(["compute", str(tmp_path / "x.npy"), "-o", str(tmp_path / "o.npz"), "--device", "cuda"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("semrsm: error: ") and "CUDA" in err and len(err.splitlines()) == 1

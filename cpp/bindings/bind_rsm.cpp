@@ -71,7 +71,7 @@ template <class T>
 py::tuple semantic_linear(py::array_t<T, py::array::c_style> x, py::object y_obj, int layout,
                           int matcher, int cost, int64_t window, double eps, int threads,
                           bool want_d2, bool want_perms, py::object progress,
-                          const std::string& func) {
+                          const std::string& func, bool solve_in_double) {
   const Layout lay = static_cast<Layout>(layout);
   const rsm::Samples<T> xs = samples_of(x, lay);
   const bool self = y_obj.is_none();
@@ -129,6 +129,7 @@ py::tuple semantic_linear(py::array_t<T, py::array::c_style> x, py::object y_obj
       opts.window = window;
       opts.auction_eps = eps;
       opts.threads = threads;
+      opts.solve_in_double = solve_in_double;
       rsm::Output out;
       out.linear = linear.mutable_data();
       out.d2 = d2;
@@ -208,11 +209,11 @@ void register_rsm(py::module_& m) {
   m.def("semantic_linear", &semantic_linear<float>, py::arg("x"), py::arg("y"),
         py::arg("layout"), py::arg("matcher"), py::arg("cost"), py::arg("window"),
         py::arg("eps"), py::arg("threads"), py::arg("want_d2"), py::arg("want_perms"),
-        py::arg("progress"), py::arg("func"));
+        py::arg("progress"), py::arg("func"), py::arg("solve_in_double") = false);
   m.def("semantic_linear", &semantic_linear<double>, py::arg("x"), py::arg("y"),
         py::arg("layout"), py::arg("matcher"), py::arg("cost"), py::arg("window"),
         py::arg("eps"), py::arg("threads"), py::arg("want_d2"), py::arg("want_perms"),
-        py::arg("progress"), py::arg("func"));
+        py::arg("progress"), py::arg("func"), py::arg("solve_in_double") = false);
   m.def(
       "rsm_apply_kernel",
       [](int kind, py::array_t<double, py::array::c_style> linear, py::object d2_obj,

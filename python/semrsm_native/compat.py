@@ -51,7 +51,7 @@ def _affinity(cost_matrix: Any, func: str) -> np.ndarray:
     return c
 
 
-def _solve(cost: np.ndarray, method: str, func: str, **options: Any) -> np.ndarray:
+def _solve(cost: np.ndarray, method: str, **options: Any) -> np.ndarray:
     from . import linear_sum_assignment_batch
 
     col_ind, _ = linear_sum_assignment_batch(cost[None], maximize=True, method=method, threads=1, **options)
@@ -74,7 +74,7 @@ def hungarian_match(cost_matrix: Any, v_i: Any = None, v_j: Any = None) -> np.nd
     numpy.ndarray
         (S_i,) int64: the column matched to each row, maximising the summed affinity.
     """
-    return _solve(_affinity(cost_matrix, "hungarian_match"), "hungarian", "hungarian_match")
+    return _solve(_affinity(cost_matrix, "hungarian_match"), "hungarian")
 
 
 def greedy_match(cost_matrix: Any, v_i: Any = None, v_j: Any = None) -> np.ndarray:
@@ -96,7 +96,7 @@ def greedy_match(cost_matrix: Any, v_i: Any = None, v_j: Any = None) -> np.ndarr
     numpy.ndarray
         (S_i,) int64 column indices.
     """
-    return _solve(_affinity(cost_matrix, "greedy_match"), "greedy", "greedy_match")
+    return _solve(_affinity(cost_matrix, "greedy_match"), "greedy")
 
 
 def auction_match(cost_matrix: Any, v_i: Any = None, v_j: Any = None) -> np.ndarray:
@@ -115,7 +115,7 @@ def auction_match(cost_matrix: Any, v_i: Any = None, v_j: Any = None) -> np.ndar
         (S_i,) int64 column indices whose summed affinity is within the solver's final
         epsilon times S_i of the optimum.
     """
-    return _solve(_affinity(cost_matrix, "auction_match"), "auction", "auction_match")
+    return _solve(_affinity(cost_matrix, "auction_match"), "auction")
 
 
 def batch_optimal_matcher(window: int = 128) -> MatchingFunction:
@@ -154,7 +154,6 @@ def batch_optimal_matcher(window: int = 128) -> MatchingFunction:
         return _solve(
             cost,
             "batch_optimal",
-            func,
             window=int(window),
             row_keys=np.linalg.norm(a, axis=1)[None],
             col_keys=np.linalg.norm(b, axis=1)[None],

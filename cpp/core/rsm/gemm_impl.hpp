@@ -35,7 +35,20 @@ struct GemmImpl {
           }
         }
       }
-      if (layout == Layout::feature_major) {
+      if (layout == Layout::feature_major && idx == nullptr) {
+        // Contiguous positions: a straight (vectorisable) copy of each feature row's slice.
+        const int64_t base = b * P;
+        for (int64_t k = 0; k < K; ++k) {
+          const T* xk = X + k * S + base;
+          T* d = dst + k * P;
+          if (valid == P) {
+            for (int r = 0; r < P; ++r) d[r] = xk[r] * scale[r];
+          } else {
+            for (int r = 0; r < valid; ++r) d[r] = xk[r] * scale[r];
+            for (int r = static_cast<int>(valid); r < P; ++r) d[r] = T(0);
+          }
+        }
+      } else if (layout == Layout::feature_major) {
         for (int64_t k = 0; k < K; ++k) {
           const T* xk = X + k * S;
           T* d = dst + k * P;

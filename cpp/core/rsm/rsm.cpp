@@ -4,22 +4,18 @@
 #include <cmath>
 #include <memory>
 #include <new>
+#include <type_traits>
 #include <vector>
 
 #include "core/lap/lap.hpp"
 
-// The approximate matchers live in the assignment core (issue 2) and are linked in once
-// that work has landed; until then only the exact solver is available.
-#ifndef SEMRSM_RSM_HAVE_APPROX
-#define SEMRSM_RSM_HAVE_APPROX 0
-#endif
-
 namespace semrsm::rsm {
 namespace {
 
-// Sample packs of one tile should stay in a core's L2 (2 MB on the machines we target) next
-// to the cost buffer, so that every pair of the tile reads its operands from cache.
-constexpr int64_t kTilePackBytes = 1 << 20;
+// Each sample is packed once per tile, so bigger tiles amortise packing over more pairs. A
+// pair's GEMM only needs its own two packed samples in L2 (they are re-read there once per
+// micro-panel); the rest of the tile may wait in L3, so the budget is an L3 share, not L2.
+constexpr int64_t kTilePackBytes = 4 << 20;
 constexpr int64_t kMaxTile = 16;
 
 // ---------------------------------------------------------------------------------------
@@ -104,6 +100,7 @@ template <class T>
 struct SlotWork {
   std::vector<T> apack, bpack;  // the tile's x samples (A panels) and y samples (B panels)
   std::vector<T> cost;          // one pair's S_x x S_y cost (negated inner products)
+  std::vector<double> cost64;   // the same in double when float32 costs are solved in double
   std::vector<T> ga, gb;        // Batch-Optimal window packs
   std::vector<int64_t> col4row;
   std::vector<int64_t> mp, mq;  // matched position pairs
@@ -137,6 +134,7 @@ class Engine {
     // The objective of an inner-product cost is the matched linear value itself; a cosine
     // cost or an RBF request needs sums over the raw permuted vectors.
     direct_lin_ = opts.cost == CostKind::cosine || opts.matcher == Matcher::identity;
+    widen_ = !std::is_same_v<T, double> && opts.solve_in_double;
   }
 
   std::vector<Tile> tiles() const {
@@ -217,20 +215,21 @@ class Engine {
   }
 
  private:
-  Status solve(const T* cost, int64_t n, int64_t m, int64_t* col4row, double* obj,
+  // `cost` is this pair's scratch buffer: the exact solver may work in it in place.
+  template <class L>
+  Status solve(L* cost, int64_t n, int64_t m, int64_t* col4row, double* obj,
                lap::Workspace& ws) const {
     switch (opts_.matcher) {
       case Matcher::hungarian:
-        return lap::hungarian<T>(cost, n, m, false, col4row, obj, ws);
-#if SEMRSM_RSM_HAVE_APPROX
+        if (n == m) return lap::hungarian_square_inplace<L>(cost, n, false, col4row, obj, ws);
+        return lap::hungarian<L>(cost, n, m, false, col4row, obj, ws);
       case Matcher::greedy:
-        return lap::greedy<T>(cost, n, m, false, col4row, obj, ws);
+        return lap::greedy<L>(cost, n, m, false, col4row, obj, ws);
       case Matcher::auction: {
         lap::AuctionOptions ao;
         ao.eps_final = opts_.auction_eps;
-        return lap::auction<T>(cost, n, m, false, ao, col4row, obj, nullptr, nullptr, ws);
+        return lap::auction<L>(cost, n, m, false, ao, col4row, obj, nullptr, nullptr, ws);
       }
-#endif
       default:
         return Status::invalid_argument;
     }
@@ -256,9 +255,16 @@ class Engine {
       // Negated inner products: every solver minimises, and no solver needs to copy the
       // matrix just to flip its sign.
       K_.gemm(pa, Sx, pb, Sy, C, w.cost.data(), Sy, true);
-      st = solve(w.cost.data(), Sx, Sy, col4row, &objective, w.ws);
+      if (widen_) {
+        w.cost64.assign(w.cost.begin(), w.cost.end());
+        st = solve<double>(w.cost64.data(), Sx, Sy, col4row, &objective, w.ws);
+      } else {
+        st = solve<T>(w.cost.data(), Sx, Sy, col4row, &objective, w.ws);
+      }
+    } else if (widen_) {
+      st = batch_optimal<double>(xi, yj, i, j, col4row, &objective, w);
     } else {
-      st = batch_optimal(xi, yj, i, j, col4row, &objective, w);
+      st = batch_optimal<T>(xi, yj, i, j, col4row, &objective, w);
     }
     if (st != Status::ok) return st;
 
@@ -300,9 +306,9 @@ class Engine {
     return Status::ok;
   }
 
+  template <class L>
   Status batch_optimal(const T* xi, const T* yj, int64_t i, int64_t j, int64_t* col4row,
                        double* objective, SlotWork<T>& w) {
-#if SEMRSM_RSM_HAVE_APPROX
     const int64_t Sx = x_.S, Sy = y_.S, C = x_.C;
     const double* px = xps_ + i * Sx;
     const double* py = yps_ + j * Sy;
@@ -315,22 +321,24 @@ class Engine {
     w.ga.resize(static_cast<size_t>(K_.packed_a_size(std::min(win, Sx), C)));
     w.gb.resize(static_cast<size_t>(K_.packed_b_size(std::min(win, Sy), C)));
     // Only the window blocks are ever computed: gather the window's vectors, then GEMM.
-    const lap::BlockCostFn<T> block = [&](const int64_t* rows, int64_t nr, const int64_t* cols,
-                                          int64_t nc, T* out) {
+    const lap::BlockCostFn<L> block = [&](const int64_t* rows, int64_t nr, const int64_t* cols,
+                                          int64_t nc, L* out) {
       if (K_.packed_a_size(nr, C) > static_cast<int64_t>(w.ga.size()))
         w.ga.resize(static_cast<size_t>(K_.packed_a_size(nr, C)));
       if (K_.packed_b_size(nc, C) > static_cast<int64_t>(w.gb.size()))
         w.gb.resize(static_cast<size_t>(K_.packed_b_size(nc, C)));
       K_.pack_a(xi, x_.layout, Sx, C, rows, nr, cos ? px : nullptr, w.ga.data());
       K_.pack_b(yj, y_.layout, Sy, C, cols, nc, cos ? py : nullptr, w.gb.data());
-      K_.gemm(w.ga.data(), nr, w.gb.data(), nc, C, out, nc, true);
+      if constexpr (std::is_same_v<L, T>) {
+        K_.gemm(w.ga.data(), nr, w.gb.data(), nc, C, out, nc, true);
+      } else {
+        w.cost.resize(static_cast<size_t>(nr * nc));
+        K_.gemm(w.ga.data(), nr, w.gb.data(), nc, C, w.cost.data(), nc, true);
+        for (int64_t e = 0; e < nr * nc; ++e) out[e] = static_cast<L>(w.cost[e]);
+      }
     };
-    return lap::batch_optimal<T>(Sx, Sy, w.keys_x.data(), w.keys_y.data(), win, block, false,
+    return lap::batch_optimal<L>(Sx, Sy, w.keys_x.data(), w.keys_y.data(), win, block, false,
                                  col4row, objective, w.ws);
-#else
-    (void)xi, (void)yj, (void)i, (void)j, (void)col4row, (void)objective, (void)w;
-    return Status::invalid_argument;
-#endif
   }
 
   void store(int64_t i, int64_t j, int64_t m, double lin, double d2) {
@@ -350,6 +358,7 @@ class Engine {
   const GemmKernels<T>& K_;
   bool full_cost_ = true;
   bool direct_lin_ = false;
+  bool widen_ = false;  // float32 costs handed to the solvers in double
 };
 
 }  // namespace
@@ -418,10 +427,6 @@ Status semantic_linear(const Samples<T>& x, const Samples<T>* y, const double* x
   if (y != nullptr && (y->C != x.C || y->layout != x.layout)) return Status::invalid_argument;
   if (opts.matcher == Matcher::identity && y != nullptr && y->S != x.S)
     return Status::invalid_argument;
-#if !SEMRSM_RSM_HAVE_APPROX
-  if (opts.matcher != Matcher::identity && opts.matcher != Matcher::hungarian)
-    return Status::invalid_argument;
-#endif
   try {
     Engine<T> engine(x, y, x_pos_sqnorm, x_sqnorm, y_pos_sqnorm, y_sqnorm, opts, out);
     if (y == nullptr) engine.fill_diagonal();
