@@ -136,9 +136,11 @@ py::tuple solve_batch(py::array_t<T, py::array::c_style> costs, bool maximize, i
     status[b] = solve<T>(o, data + b * n * m, n, m, rk ? rk + b * n : nullptr,
                          ck ? ck + b * m : nullptr, out + b * n, obj + b, bnd + b, ws[slot]);
   };
-  if (B * n * m <= kInlineEntries) {
+  if (B == 1 || B * n * m <= kInlineEntries) {
     // A small job (well under a few ms) runs on the calling thread: handing it to the pool
-    // would cost more than solving it (S = 49: ~25 us vs ~10 us).
+    // would cost more than solving it (S = 49: ~25 us vs ~10 us). So does a single problem
+    // of any size: the pool cancels only between problems, so it gains no Ctrl-C latency,
+    // and waking a worker on a loaded machine can take milliseconds.
     py::gil_scoped_release release;
     for (int64_t b = 0; b < B; ++b) task(b, 0);
   } else {
