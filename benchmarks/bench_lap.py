@@ -289,6 +289,15 @@ def write_markdown(res, path):
         f"at end {res['loadavg_end']}.",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in res["versions"].items()) + ".",
         "",
+    ]
+    if max(m["loadavg_start"][0], res["loadavg_end"][0]) > m["cores_available"]:
+        lines += [
+            "**Measured under load**: other processes kept the machine busy (load average above "
+            "the core count), so absolute times are inflated and 2-thread rows could not scale; "
+            "compare libraries within a row (one solves are timed round-robin for that reason).",
+            "",
+        ]
+    lines += [
         "Medians after a warm-up, in ms; one solves are timed in rounds that call every library "
         "once, so that load from other processes hits all alike. Realistic costs: A = X_i X_j^T with post-ReLU features "
         "(C=512 for S<=196, C=64 for S>=784), maximised (peers get -A); uniform: U(0,1), minimised. "
