@@ -14,6 +14,8 @@ float relax_f(const float*, const float*, float*, int32_t*, int64_t, float, int3
 double relax_d(const double*, const double*, double*, int32_t*, int64_t, double, int32_t);
 int64_t argmin_free_f(const float*, const int32_t*, int64_t, float);
 int64_t argmin_free_d(const double*, const int32_t*, int64_t, double);
+double relax_fd(const float*, const double*, double*, int32_t*, int64_t, double, int32_t);
+double row_min_fd(const float*, const double*, int64_t);
 }  // namespace avx2
 namespace avx512 {
 float relax_f(const float*, const float*, float*, int32_t*, int64_t, float, int32_t);
@@ -105,10 +107,10 @@ Kernels<float, double> kernels_for<float, double>(SimdLevel level) {
             &scalar::col_min<float, double>, &avx512::row_min_fd,
             &scalar::copy_check<double>, &scalar::collect<double>, level};
   if (level == SimdLevel::avx2)
-    return {&scalar::relax<float, double>,
-            &relax_then_argmin<float, double, &scalar::relax<float, double>, &avx2::argmin_free_d>,
+    return {&avx2::relax_fd,
+            &relax_then_argmin<float, double, &avx2::relax_fd, &avx2::argmin_free_d>,
             &avx2::argmin_free_d, &scalar::two_min<float, double>,
-            &scalar::col_min<float, double>, &scalar::row_min<float, double>,
+            &scalar::col_min<float, double>, &avx2::row_min_fd,
             &scalar::copy_check<double>, &scalar::collect<double>, level};
 #endif
   (void)level;
