@@ -199,3 +199,27 @@ def test_semantic_cka_ignores_where_concepts_sit():
     tokens = R.reshape(8, 5, 9).transpose(0, 2, 1)
     assert m(tokens, Rp.reshape(8, 4, 9).transpose(0, 2, 1), "ntd") == pytest.approx(base, rel=1e-9)
 
+
+
+# ---- properties -----------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+
+@settings(max_examples=40)
+@given(st.integers(3, 12).flatmap(lambda n: arrays(np.int64, (n, 4), elements=st.integers(-5, 5))))
+def test_compare_rsms_properties(X):
+    X = X.astype(np.float64)  # small integers: every map below is exact, no ties appear or vanish
+    K = X @ X.T
+    L = np.tanh(X) @ np.tanh(X).T
+    cka = compat.compare_rsms(K, L, "cka")
+    if not np.isnan(cka):
+        assert -1e-9 <= cka <= 1 + 1e-9  # PSD matrices
+        assert cka == pytest.approx(compat.compare_rsms(L, K, "cka"), abs=1e-9)
+    iu = np.triu_indices(len(K), 1)
+    if np.ptp(K[iu]) > 0:
+        # rank correlation sees only the order: any increasing map of the entries gives 1
+        assert compat.compare_rsms(K, K**3 + K, "spearman") == pytest.approx(1.0)
+        assert compat.compare_rsms(K, 2 * K + 1, "pearson") == pytest.approx(1.0)

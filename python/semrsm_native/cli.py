@@ -223,6 +223,8 @@ def _cmd_compute(args: argparse.Namespace) -> int:
         raise _Failure(f"{out}: the output must be an .npz file")
     if not out.parent.exists():
         raise _Failure(f"{out}: directory {out.parent} does not exist")
+    if out.exists() and Path(args.acts).exists() and out.resolve() == Path(args.acts).resolve():
+        raise _Failure(f"{out}: the output would overwrite the input")
     if args.plot is not None:
         from .plot import _matplotlib
 
@@ -365,6 +367,12 @@ def _cmd_info(args: argparse.Namespace) -> int:
     from . import build_info
 
     info = build_info()
+    if "cuda" in info:  # list "cuda" (was it built?) before its details
+        first = next((k for k in info if k.startswith("cuda")), "cuda")
+        keys = list(info)
+        keys.remove("cuda")
+        keys.insert(keys.index(first) if first != "cuda" else len(keys), "cuda")
+        info = {k: info[k] for k in keys}
     if args.json:
         print(json.dumps(info, indent=2, default=str))
         return 0
@@ -373,6 +381,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
     for key, value in info.items():
         if isinstance(value, (list, tuple)):
             value = ", ".join(str(v) for v in value) or "(none)"
+        elif key == "cuda":
+            value = "compiled in" if value else "not compiled in (CPU-only build)"
         elif isinstance(value, bool):
             value = "yes" if value else "no"
         print(f"  {key:<{width}}  {value}")

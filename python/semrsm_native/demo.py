@@ -175,7 +175,16 @@ class DemoResult:
     seconds: float = 0.0
 
     def groups(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-        """Index pairs (rows, cols) with i < j of translated pairs and of different images."""
+        """Index the RSM entries (i < j) of the two groups the demo compares.
+
+        Returns
+        -------
+        translated : tuple of two numpy.ndarray
+            Row and column indices of the translated pairs.
+        different : tuple of two numpy.ndarray
+            Row and column indices of the pairs of crops of different photographs (pairs of
+            crops of the same photograph at unrelated places belong to neither group).
+        """
         n = self.image_index.size
         iu, ju = np.triu_indices(n, 1)
         translated = self.pair_index[iu] == self.pair_index[ju]
@@ -183,8 +192,14 @@ class DemoResult:
         return (iu[translated], ju[translated]), (iu[different], ju[different])
 
     def separated_layers(self) -> list[str]:
-        """Layers where the semantic RSM separates translated pairs from different images
-        better than the spatio-semantic RSM (higher AUROC and a larger gap of the medians)."""
+        """Name the layers where the semantic RSM separates the groups better.
+
+        Returns
+        -------
+        list of str
+            Layers where the semantic RSM has both a higher AUROC and a larger gap between the
+            medians of translated pairs and different images than the spatio-semantic RSM.
+        """
         out = []
         for layer, s in self.stats.items():
             gap_sem = s["semantic_translated_median"] - s["semantic_different_median"]
@@ -257,6 +272,12 @@ def _figure(result: DemoResult, path: Path) -> Path:
             S, B, axes=axes[row, :2],
             titles=(f"{layer}: spatio-semantic RSM", f"{layer}: semantic RSM"),
         )
+        # one tick per photograph, at the middle of its block of crops
+        names = [Path(result.images[i]).stem for i in np.unique(result.image_index)]
+        centres = [float(np.mean(np.flatnonzero(result.image_index == i))) for i in np.unique(result.image_index)]
+        for ax in axes[row, :2]:
+            ax.set_yticks(centres, labels=names if ax is axes[row, 0] else [], fontsize=6)
+            ax.set_xticks([])
         lo = float(min(S[di, dj].min(), B[di, dj].min(), S[ti, tj].min(), B[ti, tj].min()))
         rng = (lo, 1.0)
         for col, (name, M) in ((2, ("spatio-semantic", B)), (3, ("semantic", S))):
