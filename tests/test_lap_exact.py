@@ -288,3 +288,13 @@ def test_square_float64_through_the_float_detour(kind):
         else:
             c = make_problem(rng, n, n, kind, np.float64, maximize, inf_frac=0.1 if t % 3 == 0 else 0.0)
         check_against_scipy(c, maximize)
+
+
+def test_large_float32_long_row_reduction():
+    # From ~1800 on the matrix outgrows the cache and the solver bids much longer in its
+    # augmenting row reduction: still scipy's optimum.
+    rng = np.random.default_rng(16)
+    n = 1800
+    x = np.maximum(rng.standard_normal((n, 32)), 0).astype(np.float32)
+    y = np.maximum(rng.standard_normal((n, 32)), 0).astype(np.float32)
+    check_against_scipy(x @ y.T, True)

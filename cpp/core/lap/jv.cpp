@@ -127,8 +127,12 @@ Status jv_init_square(State<W, W>& s, int32_t* free_rows, int64_t* n_free, int32
   // Augmenting row reduction, two passes (JV 1987). Each step is an auction bid with
   // epsilon 0. On inner-product costs many rows want the same few columns and the bids turn
   // into long price wars of tiny steps; a cap of n/2 re-bids per pass (measured best at
-  // S = 49..784) leaves those rows to the augmentation phase instead.
-  const int64_t cap = n / 2;
+  // S = 49..1500) leaves those rows to the augmentation phase instead.
+  // Once the matrix outgrows the last-level cache, Dijkstra steps slow down more than bids
+  // do and a long ARR pays off (S = 3136: 64n re-bids 540 ms vs n/2 900 ms; S = 2048: 123 vs
+  // 200 ms; S <= 1500: n/2 best).
+  const bool big = static_cast<double>(n) * static_cast<double>(n) * sizeof(W) > 12.0 * (1 << 20);
+  const int64_t cap = big ? 64 * n : n / 2;
   for (int pass = 0; pass < 2 && nf > 0; ++pass) {
     int64_t k = 0, steps = 0;
     const int64_t prv = nf;
