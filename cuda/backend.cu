@@ -117,15 +117,25 @@ class DevBuf {
 };
 
 struct DeviceProps {
-  int sms = 0, smem_optin = 0;
+  int sms = 0, smem_optin = 0, smem_per_sm = 0;
 };
 DeviceProps props(int device, const char* func) {
   DeviceProps p;
   check(cudaDeviceGetAttribute(&p.sms, cudaDevAttrMultiProcessorCount, device), func, "attributes");
   check(cudaDeviceGetAttribute(&p.smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device), func,
         "attributes");
+  check(cudaDeviceGetAttribute(&p.smem_per_sm, cudaDevAttrMaxSharedMemoryPerMultiprocessor, device), func,
+        "attributes");
   return p;
 }
+
+// placement="auto" keeps a warp's cost matrix in shared memory only when enough warps stay
+// resident per SM to hide the latency of the solver's dependent steps (each Dijkstra step is
+// a scan plus a 5-round shuffle reduction). A 196 x 196 float32 matrix fits (150 KB) but
+// leaves one warp per SM, so it reads from L2/HBM with ~20 warps per SM instead; a 49 x 49
+// one (10 KB) stays in shared memory with ~19 warps per SM. To be confirmed on the device
+// by benchmarks/bench_gpu.py, which times both placements.
+constexpr int kMinResidentWarpsForSmem = 8;
 
 // ------------------------------------------------------------------------------------------
 // Launch of the warp-per-problem LAP kernel with its shared-memory plan.
@@ -139,12 +149,13 @@ void launch_lap(const char* func, int device, cudaStream_t stream, ProblemCost<T
   const int64_t scratch_total = shared::scratch_bytes(n, m) + shared::align16(4 * K);
   const int64_t cost_bytes = shared::align16(static_cast<int64_t>(n) * m * sizeof(T));
   const bool fits = cost_bytes + scratch_total <= dp.smem_optin;
+  const bool worth_it = fits && (dp.smem_per_sm / (cost_bytes + scratch_total)) >= kMinResidentWarpsForSmem;
   if (placement == Placement::shared && !fits)
     throw std::invalid_argument(std::string(func) + ": placement='shared' needs " +
                                 std::to_string(cost_bytes + scratch_total) +
                                 " bytes of shared memory per problem, the device allows " +
                                 std::to_string(dp.smem_optin));
-  const bool cost_smem = placement == Placement::shared || (placement == Placement::automatic && fits);
+  const bool cost_smem = placement == Placement::shared || (placement == Placement::automatic && worth_it);
   LapLaunch L{};
   L.B = B; L.n = n; L.m = m; L.sign = sign; L.method = method;
   L.eps_rel = eps_rel; L.eps_factor = eps_factor;
@@ -204,8 +215,8 @@ void norms(const char* func, const char* side, const ActsDesc& d, cudaStream_t s
   check(cudaStreamSynchronize(stream), func, "validation");
   for (int64_t i = 0; i < d.n; ++i)
     if (host[static_cast<size_t>(i)])
-      throw std::invalid_argument(std::string(func) + ": " + side + "[" + std::to_string(i) +
-                                  "] contains NaN or infinite values");
+      throw std::invalid_argument(std::string(func) + ": " + side + " contains NaN or inf in sample " +
+                                  std::to_string(i));  // the CPU engine's message
 }
 
 // linear -> cosine / rbf on the device; the RBF bandwidth is the lower median of the nonzero
@@ -301,7 +312,8 @@ void semantic_rsm_t(const RsmRequest& r, cudaStream_t stream) {
     if (tile < 1)
       throw DeviceMemoryError(std::string(func) + ": one " + std::to_string(S1) + " x " + std::to_string(S2) +
                               " cost matrix needs " + std::to_string(pair_bytes) + " bytes, only " +
-                              std::to_string(free_b) + " bytes of device memory are free");
+                              std::to_string(free_b) + " bytes of device memory are free (release cached "
+                              "memory, e.g. torch.cuda.empty_cache(), or use fewer positions)");
     DevBuf costs(static_cast<size_t>(tile * pair_bytes), stream, func, "pair cost matrices");
     const int tiles_mn = static_cast<int>(((S1 + kBM - 1) / kBM) * ((S2 + kBN - 1) / kBN));
     if (tiles_mn > 65535)
@@ -490,8 +502,9 @@ void lap_batch(const LapRequest& r) {
     throw std::invalid_argument(std::string(r.func) + ": problem too large");
   if (r.n == 0 || r.m == 0) {
     // Nothing to assign: all rows unassigned, objective 0.
-    check(cudaMemsetAsync(reinterpret_cast<void*>(r.col), 0xff, static_cast<size_t>(r.B * r.n) * 8, stream),
-          r.func, "memset");
+    if (r.n > 0)  // an empty tensor may have a null data pointer
+      check(cudaMemsetAsync(reinterpret_cast<void*>(r.col), 0xff, static_cast<size_t>(r.B * r.n) * 8, stream),
+            r.func, "memset");
     check(cudaMemsetAsync(reinterpret_cast<void*>(r.objective), 0, static_cast<size_t>(r.B) * 8, stream),
           r.func, "memset");
     if (r.bound)

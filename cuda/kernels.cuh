@@ -16,6 +16,7 @@
 
 #include "core/shared/lap_team.hpp"
 #include "pairs.hpp"
+#include "pipeline.hpp"
 #include "team.cuh"
 
 namespace semrsm::cudabk {
@@ -23,87 +24,32 @@ namespace semrsm::cudabk {
 namespace sh = semrsm::shared;
 
 // ------------------------------------------------------------------------------------------
-// Strided view of activations: element (sample, position, feature).
-template <class T>
-struct Acts {
-  const T* p;
-  int64_t sn, ss, sc;
-  __device__ __forceinline__ T at(int64_t i, int64_t s, int64_t c) const { return p[i * sn + s * ss + c * sc]; }
-};
-
 // ------------------------------------------------------------------------------------------
 // Cost of every pair of the tile: out[k][s][t] = <x_i[s], y_j[t]> (row-major S1 x S2), or the
 // cosine of the two concept vectors when pos norms are given (0 when either vector is zero).
-// 64 x 64 output tile per block, 256 threads with a 4 x 4 register tile each; the two input
-// tiles go through shared memory k-major so that each thread's four rows/columns are one
-// 16-byte read. Loads follow whichever of position/feature has unit stride, so NCHW (positions
-// contiguous) and NTD (features contiguous) both coalesce.
-constexpr int kBM = 64, kBN = 64, kBK = 16;
-
-// kDist = true computes sum_c (x - y)^2 instead (the spatio-semantic RBF distance summed
-// directly, so identical samples give exactly 0, as on the CPU).
+// The block's phases (load, FMA, store) are PairTile in pipeline.hpp, shared with the CPU
+// emulation the tests run; this kernel only adds shared memory and the barriers.
 template <class T, class Acc, class Out, bool kDist = false>
 __global__ void __launch_bounds__(256) pair_cost_kernel(Acts<T> x, Acts<T> y, int S1, int S2, int C,
                                                         PairMap pm, const float* xpn,
                                                         const float* ypn, Out* out,
                                                         int64_t out_pair_stride, int64_t ld) {
+  using Tile = PairTile<T, Acc, kDist>;
   __shared__ __align__(16) Acc As[kBK][kBM + 4];
   __shared__ __align__(16) Acc Bs[kBK][kBN + 4];
   int64_t i, j;
   pm.pair(blockIdx.x, i, j);
   const int tiles_n = (S2 + kBN - 1) / kBN;
   const int row0 = (blockIdx.y / tiles_n) * kBM, col0 = (blockIdx.y % tiles_n) * kBN;
-  const int tid = threadIdx.x, tx = tid & 15, ty = tid >> 4;
+  const int tid = threadIdx.x;
   Acc acc[4][4] = {};
   for (int c0 = 0; c0 < C; c0 += kBK) {
-#pragma unroll
-    for (int q = 0; q < 4; ++q) {
-      const int e = tid + q * 256;
-      int s, c;
-      if (x.sc == 1) { c = e & 15; s = e >> 4; } else { s = e & 63; c = e >> 6; }
-      const int gs = row0 + s, gc = c0 + c;
-      As[c][s] = (gs < S1 && gc < C) ? static_cast<Acc>(x.at(i, gs, gc)) : Acc(0);
-      if (y.sc == 1) { c = e & 15; s = e >> 4; } else { s = e & 63; c = e >> 6; }
-      const int gt = col0 + s, gc2 = c0 + c;
-      Bs[c][s] = (gt < S2 && gc2 < C) ? static_cast<Acc>(y.at(j, gt, gc2)) : Acc(0);
-    }
+    Tile::load(tid, x, y, i, j, S1, S2, C, row0, col0, c0, As, Bs);
     __syncthreads();
-#pragma unroll
-    for (int k = 0; k < kBK; ++k) {
-      Acc a[4], b[4];
-#pragma unroll
-      for (int q = 0; q < 4; ++q) { a[q] = As[k][ty * 4 + q]; b[q] = Bs[k][tx * 4 + q]; }
-#pragma unroll
-      for (int r = 0; r < 4; ++r)
-#pragma unroll
-        for (int q = 0; q < 4; ++q) {
-          if constexpr (kDist) {
-            const Acc d = a[r] - b[q];
-            acc[r][q] += d * d;
-          } else {
-            acc[r][q] += a[r] * b[q];
-          }
-        }
-    }
+    Tile::compute(tid, As, Bs, acc);
     __syncthreads();
   }
-  Out* o = out + static_cast<int64_t>(blockIdx.x) * out_pair_stride;
-#pragma unroll
-  for (int r = 0; r < 4; ++r) {
-    const int s = row0 + ty * 4 + r;
-    if (s >= S1) continue;
-#pragma unroll
-    for (int q = 0; q < 4; ++q) {
-      const int t = col0 + tx * 4 + q;
-      if (t >= S2) continue;
-      Acc v = acc[r][q];
-      if (xpn) {
-        const float nx = xpn[i * S1 + s], ny = ypn[j * S2 + t];
-        v = (nx > 0.f && ny > 0.f) ? v / (static_cast<Acc>(nx) * static_cast<Acc>(ny)) : Acc(0);
-      }
-      o[static_cast<int64_t>(s) * ld + t] = static_cast<Out>(v);
-    }
-  }
+  Tile::store(tid, acc, i, j, S1, S2, row0, col0, xpn, ypn, out + static_cast<int64_t>(blockIdx.x) * out_pair_stride, ld);
 }
 
 // Tensor-core variant (float32 activations only). kBf16 = false: TF32 (10-bit mantissa,
@@ -286,82 +232,6 @@ struct LapSink {
       objective[b] = st == sh::kOk ? part : 0.0;
       if (bound) bound[b] = bnd;
       status[b] = st;
-    }
-  }
-};
-
-// Results of one RSM tile: the matched linear similarity sum_s <x_i[s], y_j[pi(s)]> of the
-// raw vectors (the cosine cost is undone with the position norms), written to (i, j) and,
-// for x against itself, (j, i); optionally the permutation and its inverse, and the RBF
-// distance |x_i - P y_j|^2 summed directly over the matched vectors (unmatched positions
-// count as matched to zero), which avoids the cancellation of |x|^2 + |y|^2 - 2 lin and
-// gives exactly 0 for identical samples, as the CPU engine does.
-template <class T>
-struct RsmSink {
-  PairMap pm;
-  const float* xpn;  // position norms when the cost was cosine, else null
-  const float* ypn;
-  double* linear;    // n x m
-  int* perm;         // n x m x S1 or null
-  double* d2;        // n x m or null
-  Acts<T> xa, ya;
-  int C;
-  const double* ysq;
-  __device__ void operator()(const WarpTeam& team, int64_t b, const T* g, int64_t rs, int64_t cs,
-                             const int* col4row, int n, int m, int, double) const {
-    // Activations are validated finite before any launch, so every status here is kOk.
-    int64_t i, j;
-    pm.pair(b, i, j);
-    const int lane = team.rank();
-    double part = 0.0;
-    for (int r = lane; r < n; r += 32) {
-      const int c = col4row[r];
-      if (c < 0) continue;
-      double v = static_cast<double>(g[r * rs + c * cs]);
-      if (xpn) v *= static_cast<double>(xpn[i * n + r]) * static_cast<double>(ypn[j * m + c]);
-      part += v;
-    }
-    part = team.reduce(part, sh::SumOp());
-    if (lane == 0) {
-      linear[i * pm.m + j] = part;
-      if (pm.symmetric) linear[j * pm.m + i] = part;
-    }
-    if (perm) {
-      for (int r = lane; r < n; r += 32) {
-        const int c = col4row[r];
-        perm[(i * pm.m + j) * n + r] = c;
-        if (pm.symmetric && c >= 0) perm[(j * pm.m + i) * n + c] = r;
-      }
-    }
-    if (d2) {
-      // Lanes split the features of one matched pair at a time (coalesced for NTD input).
-      double acc = 0.0, ymatched = 0.0;
-      for (int r = 0; r < n; ++r) {
-        const int c = col4row[r];
-        if (c >= 0) {
-          for (int f = lane; f < C; f += 32) {
-            const double yv = static_cast<double>(ya.at(j, c, f));
-            const double dv = static_cast<double>(xa.at(i, r, f)) - yv;
-            acc += dv * dv;
-            ymatched += yv * yv;
-          }
-        } else {
-          for (int f = lane; f < C; f += 32) {
-            const double xv = static_cast<double>(xa.at(i, r, f));
-            acc += xv * xv;
-          }
-        }
-      }
-      acc = team.reduce(acc, sh::SumOp());
-      ymatched = team.reduce(ymatched, sh::SumOp());
-      if (m > n) {  // y positions left unmatched contribute |y_t|^2
-        const double rest = ysq[j] - ymatched;
-        acc += rest > 0.0 ? rest : 0.0;
-      }
-      if (lane == 0) {
-        d2[i * pm.m + j] = acc;
-        if (pm.symmetric) d2[j * pm.m + i] = acc;
-      }
     }
   }
 };

@@ -4,7 +4,7 @@
 // barrier *and* the memory fence between lanes for shared/global scratch.
 #pragma once
 
-#include <cstring>
+#include "core/shared/lap_team.hpp"
 
 namespace semrsm::cudabk {
 
@@ -13,16 +13,20 @@ struct WarpTeam {
   __device__ __forceinline__ int size() const { return 32; }
   __device__ __forceinline__ void sync() const { __syncwarp(); }
 
-  template <class X>
-  __device__ __forceinline__ static X shfl_xor(const X& x, int lane_mask) {
-    constexpr int kWords = (sizeof(X) + 3) / 4;
-    int w[kWords];
-    memcpy(w, &x, sizeof(X));
-#pragma unroll
-    for (int k = 0; k < kWords; ++k) w[k] = __shfl_xor_sync(0xffffffffu, w[k], lane_mask);
-    X y;
-    memcpy(&y, w, sizeof(X));
-    return y;
+  // Member-wise shuffles: a generic memcpy through an int array would put the payload in
+  // local memory (a stack frame in ptxas -v), which costs an L1 round trip per round.
+  __device__ __forceinline__ static double shfl_xor(double x, int lane_mask) {
+    return __shfl_xor_sync(0xffffffffu, x, lane_mask);
+  }
+  __device__ __forceinline__ static shared::MinCand shfl_xor(const shared::MinCand& x, int lane_mask) {
+    return shared::MinCand{__shfl_xor_sync(0xffffffffu, x.v, lane_mask),
+                           __shfl_xor_sync(0xffffffffu, x.k, lane_mask),
+                           __shfl_xor_sync(0xffffffffu, x.aux, lane_mask)};
+  }
+  __device__ __forceinline__ static shared::Top2 shfl_xor(const shared::Top2& x, int lane_mask) {
+    return shared::Top2{__shfl_xor_sync(0xffffffffu, x.v1, lane_mask),
+                        __shfl_xor_sync(0xffffffffu, x.k, lane_mask),
+                        __shfl_xor_sync(0xffffffffu, x.v2, lane_mask)};
   }
 
   // Butterfly: after log2(32) rounds every lane holds f folded over all lanes. The shared

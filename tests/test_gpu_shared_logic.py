@@ -251,3 +251,317 @@ def test_gpu_argument_errors_come_before_the_device():
         _gpu.semantic_rsm(x, precision="fp8", device="cuda")
     with pytest.raises(ValueError, match="sigma"):
         _gpu.semantic_rsm(x, kernel="rbf", sigma=-1.0, device="cuda")
+
+
+@pytest.mark.parametrize(
+    "make, layout",
+    [
+        (lambda b: b, "nchw"),
+        (lambda b: b.to(memory_format=__import__("torch").channels_last), "nchw"),
+        (lambda b: b.permute(0, 2, 3, 1).contiguous(), "nhwc"),
+        (lambda b: b.permute(0, 2, 3, 1), "nhwc"),  # an NCHW buffer read as NHWC, in place
+        (lambda b: b[:, :, ::2, :], "nchw"),  # rows skipped: H and W do not merge -> one copy
+        (lambda b: b[:, :, :1, :], "nchw"),  # H == 1
+        (lambda b: b.reshape(2, 3, 20).transpose(1, 2), "ntd"),
+        (lambda b: b.reshape(2, 3, 20)[:, :, ::3], "ntd"),
+    ],
+)
+def test_activation_descriptors_address_the_right_elements(make, layout):
+    """The (ptr, strides) the kernels read concept vectors through, checked on CPU tensors:
+    element (i, s, c) through the descriptor equals the layout's definition."""
+    torch = pytest.importorskip("torch")
+    from semrsm_native._gpu import _acts, _Side
+
+    t = make(torch.arange(2 * 3 * 4 * 5, dtype=torch.float32).reshape(2, 3, 4, 5))
+    side, (ptr, dtype, n, S, C, sn, ss, sc) = _acts(_Side(t, "torch", None), layout, "f", "x")
+    assert dtype == "float32" and ptr == side.arr.data_ptr()
+    if layout == "nchw":
+        expect = t.reshape(t.shape[0], t.shape[1], -1).transpose(1, 2)
+    elif layout == "nhwc":
+        expect = t.reshape(t.shape[0], -1, t.shape[3])
+    else:
+        expect = t
+    assert (n, S, C) == tuple(expect.shape)
+    got = torch.as_strided(side.arr, (n, S, C), (sn, ss, sc), side.arr.storage_offset())
+    torch.testing.assert_close(got, expect, rtol=0, atol=0)
+
+
+# ------------------------------------------------------------------------------------------
+# CPU emulation of the GPU RSM pipeline (host_rsm): the cost kernel's own tile phases run
+# thread by thread, the shared matchers, the RSM sink. Checked against the CPU engine.
+
+
+def _acts(n, S, C, seed, dtype):
+    rng = np.random.default_rng(seed)
+    base = rng.standard_normal((1, S, C))
+    return np.maximum(0.6 * base + rng.standard_normal((n, S, C)), 0).astype(dtype)
+
+
+def _feature_major_view(a):
+    """Same values, positions contiguous (the NCHW case: the other load path of the kernel)."""
+    return np.ascontiguousarray(a.transpose(0, 2, 1)).transpose(0, 2, 1)
+
+
+def _direct_d2(x, y, perm, i, j):
+    p = perm[i, j]
+    xi, yj = x[i].astype(np.float64), y[j].astype(np.float64)
+    matched = p >= 0
+    d = ((xi[matched] - yj[p[matched]]) ** 2).sum() + (xi[~matched] ** 2).sum()
+    unused = np.setdiff1d(np.arange(yj.shape[0]), p[matched])
+    return d + (yj[unused] ** 2).sum()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("view", ["ntd", "feature_major"])
+@pytest.mark.parametrize("cost", ["inner", "cosine"])
+@pytest.mark.parametrize("tile", [1, 4, 1000])
+def test_emulated_gpu_rsm_equals_cpu_engine(dtype, view, cost, tile):
+    from semrsm_native import rsm
+
+    x = _acts(7, 20, 70, 1, dtype)  # C = 70: several k-tiles and a partial one
+    xv = _feature_major_view(x) if view == "feature_major" else x
+    lin, d2, perm = cuda.host_rsm(xv, None, "hungarian", cost == "cosine", tile)
+    ref, ref_perm = rsm.semantic_rsm(x, kernel="linear", cost=cost, return_permutations=True, device="cpu")
+    np.testing.assert_allclose(lin, ref, rtol=1e-5)
+    for i in range(7):
+        np.testing.assert_array_equal(perm[i, i], np.arange(20))
+        for j in range(7):
+            np.testing.assert_array_equal(np.argsort(perm[i, j]), perm[j, i])
+            assert d2[i, j] == pytest.approx(_direct_d2(x, x, perm, i, j), rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("sx, sy", [(70, 70), (9, 70), (70, 9), (65, 3)])
+def test_emulated_gpu_rsm_x_vs_y_rectangular(sx, sy):
+    from semrsm_native import rsm
+
+    # S = 70 and 65 cross the 64-position tile edge of the cost kernel.
+    x, y = _acts(3, sx, 12, 2, np.float32), _acts(4, sy, 12, 3, np.float32)
+    lin, d2, perm = cuda.host_rsm(x, y, "hungarian", False, 5)
+    ref = rsm.semantic_rsm(x, y, kernel="linear", device="cpu")
+    np.testing.assert_allclose(lin, ref, rtol=1e-5)
+    assert perm.shape == (3, 4, sx)
+    assert ((perm >= 0).sum(axis=2) == min(sx, sy)).all()
+    for i in range(3):
+        for j in range(4):
+            assert d2[i, j] == pytest.approx(_direct_d2(x, y, perm, i, j), rel=1e-9, abs=1e-9)
+
+
+def test_emulated_rbf_follows_the_cpu_bandwidth_rule():
+    """d2 from the GPU sink plus the device's rule (lower median of the nonzero off-diagonal
+    d2, sqrt, + 1e-3; all entries for x vs y) reproduce the CPU engine's RBF."""
+    from semrsm_native import rsm
+
+    x = _acts(8, 16, 10, 4, np.float64)
+    x[5] = x[2][::-1]  # a permuted copy: d2 exactly 0 off the diagonal, excluded
+    _, d2, _ = cuda.host_rsm(x, None, "hungarian", False, 3)
+    assert d2[2, 5] == 0.0
+    off = d2[~np.eye(8, dtype=bool)]
+    cand = np.sort(off[off > 0])
+    sigma = np.sqrt(cand[(len(cand) - 1) // 2]) + 1e-3
+    np.testing.assert_allclose(np.exp(-d2 / (2 * sigma**2)), rsm.semantic_rsm(x, kernel="rbf", device="cpu"), rtol=1e-9)
+    y = _acts(5, 16, 10, 5, np.float64)
+    _, d2y, _ = cuda.host_rsm(x, y, "hungarian", False, 3)
+    cand = np.sort(d2y[d2y > 0].ravel())
+    sigma = np.sqrt(cand[(len(cand) - 1) // 2]) + 1e-3
+    np.testing.assert_allclose(np.exp(-d2y / (2 * sigma**2)), rsm.semantic_rsm(x, y, kernel="rbf", device="cpu"), rtol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["greedy", "auction"])
+def test_emulated_approximate_rsms_within_bounds(method):
+    x = _acts(6, 30, 16, 6, np.float64)
+    exact, _, _ = cuda.host_rsm(x, None, "hungarian", False, 4)
+    approx, _, _ = cuda.host_rsm(x, None, method, False, 4)
+    assert (approx <= exact * (1 + 1e-12)).all()
+    if method == "auction":
+        np.testing.assert_allclose(approx, exact, rtol=1e-4)
+    else:
+        assert (approx >= 0.9 * exact).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_emulated_spatio_gram_and_distance(dtype):
+    """The spatio-semantic launch (samples as positions, float64 accumulation, distances
+    summed directly so that equal samples give exactly 0)."""
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((70, 150)).astype(dtype)  # 70 samples cross a 64-row tile
+    y = rng.standard_normal((5, 150)).astype(dtype)
+    y[2] = x[66]
+    x64, y64 = x.astype(np.float64), y.astype(np.float64)
+    np.testing.assert_allclose(cuda.host_gram(x, y, False), x64 @ y64.T, rtol=1e-12, atol=1e-10)
+    d = cuda.host_gram(x, y, True)
+    np.testing.assert_allclose(d, ((x64[:, None] - y64[None]) ** 2).sum(-1), rtol=1e-12)
+    assert d[66, 2] == 0.0
+
+
+# ------------------------------------------------------------------------------------------
+# The Python GPU wrappers (_gpu.py) end to end on the CPU: CPU tensors stand in for device
+# memory and a fake _cuda with the binding's exact signatures computes through the CPU
+# emulations above (host_rsm / host_gram / host_solve) from the raw pointers and strides it
+# is handed. This checks the plumbing: descriptors, argument order, output allocation,
+# kernels dict, permutations, dtype handling.
+
+
+class _FakeCuda:
+    def __init__(self, real):
+        self.real = real
+
+    @staticmethod
+    def _view(ptr, dtype, shape, strides):
+        import ctypes
+
+        dt = np.dtype(dtype)
+        extent = 1 + sum((s - 1) * st for s, st in zip(shape, strides)) if all(shape) else 0
+        buf = (ctypes.c_char * max(extent * dt.itemsize, 1)).from_address(ptr)
+        base = np.frombuffer(buf, dtype=dt)
+        return np.lib.stride_tricks.as_strided(base, shape, [st * dt.itemsize for st in strides])
+
+    @staticmethod
+    def _write(ptr, arr):
+        import ctypes
+
+        arr = np.ascontiguousarray(arr)
+        ctypes.memmove(ptr, arr.ctypes.data, arr.nbytes)
+
+    def build_info(self):
+        return {"cuda_device_count": 1, "cuda_error": None}
+
+    def semantic_rsm(self, x, y, matcher, cosine_cost, precision, eps_rel, eps_factor, linear, cosine, rbf, perm,
+                     sigma, device, stream, placement="auto", max_tile_pairs=0):
+        X = self._view(x[0], x[1], x[2:5], x[5:8])
+        Y = None if y is None else self._view(y[0], y[1], y[2:5], y[5:8])
+        lin, d2, pm = self.real.host_rsm(np.array(X), None if Y is None else np.array(Y), matcher, cosine_cost,
+                                         max_tile_pairs or 1000)
+        Yv = X if Y is None else Y
+        xs = (X.astype(np.float64) ** 2).sum((1, 2))
+        ys = (Yv.astype(np.float64) ** 2).sum((1, 2))
+        self._write(linear, lin)
+        if cosine:
+            self._write(cosine, lin / ((np.sqrt(xs)[:, None] + 1e-13) * (np.sqrt(ys)[None] + 1e-13)))
+        if rbf:
+            if sigma <= 0:
+                off = d2[~np.eye(*d2.shape, dtype=bool)] if Y is None else d2.ravel()
+                cand = np.sort(off[off > 0])
+                sigma = np.sqrt(cand[(len(cand) - 1) // 2]) + 1e-3
+            self._write(rbf, np.exp(-d2 / (2 * sigma**2)))
+        if perm:
+            self._write(perm, pm)
+
+    def spatio_rsm(self, x, y, dtype, n, m, F, symmetric, linear, cosine, rbf, sigma, device, stream):
+        X = self._view(x, dtype, (n, F), (F, 1))
+        Y = X if symmetric else self._view(y, dtype, (m, F), (F, 1))
+        lin = self.real.host_gram(np.array(X), np.array(Y), False)
+        d2 = self.real.host_gram(np.array(X), np.array(Y), True)
+        self.semantic_like_finish(lin, d2, X, Y, symmetric, linear, cosine, rbf, sigma)
+
+    def semantic_like_finish(self, lin, d2, X, Y, symmetric, linear, cosine, rbf, sigma):
+        xs = (X.astype(np.float64) ** 2).sum(1)
+        ys = (Y.astype(np.float64) ** 2).sum(1)
+        self._write(linear, lin)
+        if cosine:
+            self._write(cosine, lin / ((np.sqrt(xs)[:, None] + 1e-13) * (np.sqrt(ys)[None] + 1e-13)))
+        if rbf:
+            if sigma <= 0:
+                off = d2[~np.eye(*d2.shape, dtype=bool)] if symmetric else d2.ravel()
+                cand = np.sort(off[off > 0])
+                sigma = np.sqrt(cand[(len(cand) - 1) // 2]) + 1e-3
+            self._write(rbf, np.exp(-d2 / (2 * sigma**2)))
+
+    def lap_batch(self, cost, dtype, B, n, m, maximize, method, eps_rel, eps_factor, col, objective, bound, device,
+                  stream, placement="auto"):
+        C = self._view(cost, dtype, (B, n, m), (n * m, m, 1))
+        c, o, b, st = self.real.host_solve(np.array(C), maximize, method, eps_rel, eps_factor, 0)
+        assert (st == 0).all()
+        self._write(col, c)
+        self._write(objective, o)
+        if bound:
+            self._write(bound, b)
+
+
+@pytest.fixture
+def fake_gpu(monkeypatch):
+    torch = pytest.importorskip("torch")
+    from semrsm_native import _gpu
+
+    fake = _FakeCuda(cuda)
+    monkeypatch.setattr(_gpu, "cuda_module", lambda func: fake)
+    monkeypatch.setattr(_gpu, "_RUNTIME", None)
+    monkeypatch.setattr(_gpu._Side, "stream", lambda self: 0)
+    real_to_side = _gpu._to_side
+
+    def to_side(x, func, name, device, like=None):
+        if isinstance(x, torch.Tensor):  # CPU tensors play device memory
+            return _gpu._Side(x.detach(), "torch", None)
+        return real_to_side(x, func, name, device, like)
+
+    monkeypatch.setattr(_gpu, "_to_side", to_side)
+    return _gpu
+
+
+@pytest.mark.parametrize("layout", ["ntd", "nchw", "nhwc"])
+@pytest.mark.parametrize("cost", ["inner", "cosine"])
+def test_gpu_wrapper_semantic_rsm_plumbing(fake_gpu, layout, cost):
+    import torch
+
+    from semrsm_native import rsm
+
+    x = _acts(6, 16, 12, 21, np.float32)
+    if layout == "nchw":
+        x = np.ascontiguousarray(x.transpose(0, 2, 1).reshape(6, 12, 4, 4))
+    elif layout == "nhwc":
+        x = np.ascontiguousarray(x.reshape(6, 4, 4, 12))
+    kernels = ["linear", "cosine", "rbf"]
+    got, perm = fake_gpu.semantic_rsm(torch.from_numpy(x), kernel=kernels, cost=cost, layout=layout,
+                                      return_permutations=True, max_tile_pairs=4)
+    ref, ref_perm = rsm.semantic_rsm(x, kernel=kernels, cost=cost, layout=layout, return_permutations=True,
+                                     device="cpu")
+    assert isinstance(got, dict) and set(got) == set(kernels)
+    for k in kernels:
+        assert got[k].dtype == torch.float64 and tuple(got[k].shape) == (6, 6)
+        np.testing.assert_allclose(got[k].numpy(), ref[k], rtol=1e-5, err_msg=k)
+    assert perm.dtype == torch.int32 and tuple(perm.shape) == (6, 6, 16)
+    single = fake_gpu.semantic_rsm(torch.from_numpy(x), kernel="cosine", cost=cost, layout=layout)
+    np.testing.assert_allclose(single.numpy(), ref["cosine"], rtol=1e-5)
+
+
+def test_gpu_wrapper_x_vs_y_and_dtypes(fake_gpu):
+    import torch
+
+    from semrsm_native import rsm
+
+    x, y = _acts(4, 9, 8, 22, np.float64), _acts(3, 13, 8, 23, np.float32)
+    got = fake_gpu.semantic_rsm(torch.from_numpy(x), torch.from_numpy(y), kernel=["linear", "rbf"], sigma=2.5)
+    ref = rsm.semantic_rsm(x, y.astype(np.float64), kernel=["linear", "rbf"], sigma=2.5, device="cpu")
+    for k in ref:
+        assert tuple(got[k].shape) == (4, 3)
+        np.testing.assert_allclose(got[k].numpy(), ref[k], rtol=1e-6)
+    half = torch.from_numpy(x.astype(np.float16))
+    got = fake_gpu.semantic_rsm(half, kernel="linear")
+    np.testing.assert_allclose(got.numpy(), rsm.semantic_rsm(x.astype(np.float16).astype(np.float32),
+                                                             kernel="linear", device="cpu"), rtol=1e-5)
+    with pytest.raises(ValueError, match="features"):
+        fake_gpu.semantic_rsm(torch.from_numpy(x), torch.zeros((2, 9, 5)))
+
+
+def test_gpu_wrapper_spatio_and_lap_batch(fake_gpu):
+    import torch
+
+    from semrsm_native import rsm
+
+    x, y = _acts(5, 6, 4, 24, np.float32), _acts(3, 6, 4, 25, np.float32)
+    kernels = ["linear", "cosine", "rbf"]
+    for args in [(x,), (x, y)]:
+        got = fake_gpu.spatio_semantic_rsm(*[torch.from_numpy(a) for a in args], kernel=kernels)
+        ref = rsm.spatio_semantic_rsm(*args, kernel=kernels, device="cpu")
+        for k in kernels:
+            np.testing.assert_allclose(got[k].numpy(), ref[k], rtol=1e-6, atol=1e-12, err_msg=k)
+    c = np.random.default_rng(26).random((4, 6, 9))
+    col, obj, bound = fake_gpu.linear_sum_assignment_batch(torch.from_numpy(c), maximize=True, method="auction",
+                                                           return_bound=True, eps_final=1e-4)
+    assert col.dtype == torch.int64 and tuple(col.shape) == (4, 6) and obj.dtype == torch.float64
+    for b in range(4):
+        assert obj[b].item() == pytest.approx(scipy_objective(c[b], True), abs=bound[b].item() + 1e-12)
+    col, obj = fake_gpu.linear_sum_assignment_batch(torch.from_numpy(c.astype(np.int64)))
+    for b in range(4):
+        assert obj[b].item() == scipy_objective(c.astype(np.int64)[b].astype(float), False)
+    with pytest.raises(TypeError, match="unexpected option"):
+        fake_gpu.linear_sum_assignment_batch(torch.from_numpy(c), window=3)

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -46,7 +47,7 @@ struct Poller {
   std::atomic<int64_t> done{0};
   int64_t reported = 0;
   bool interrupted = false;
-  std::string callback_error;
+  std::unique_ptr<py::error_already_set> callback_error;
 
   bool operator()() {
     py::gil_scoped_acquire gil;
@@ -54,7 +55,14 @@ struct Poller {
       interrupted = true;
       return true;
     }
-    report();
+    // An exception must not unwind through the pool while workers still run: a failing
+    // progress callback cancels the job and is re-raised once it has stopped.
+    try {
+      report();
+    } catch (py::error_already_set& e) {
+      callback_error = std::make_unique<py::error_already_set>(std::move(e));
+      return true;
+    }
     return false;
   }
 
@@ -143,6 +151,7 @@ py::tuple semantic_linear(py::array_t<T, py::array::c_style> x, py::object y_obj
     }
   }
   if (poller.interrupted) throw py::error_already_set();
+  if (poller.callback_error) throw std::move(*poller.callback_error);
   if (st == Status::invalid_cost)
     throw py::value_error(func + ": " + bad_name + " contains NaN or inf in sample " +
                           std::to_string(bad) +
@@ -218,7 +227,7 @@ void register_rsm(py::module_& m) {
       "rsm_apply_kernel",
       [](int kind, py::array_t<double, py::array::c_style> linear, py::object d2_obj,
          py::array_t<double, py::array::c_style> sqx, py::array_t<double, py::array::c_style> sqy,
-         double sigma) {
+         double sigma, py::object out_obj) {
         const int64_t n = linear.shape(0), m = linear.shape(1);
         if (sqx.size() != n || sqy.size() != m) throw py::value_error("norm length mismatch");
         py::array_t<double, py::array::c_style> d2;
@@ -226,14 +235,23 @@ void register_rsm(py::module_& m) {
           d2 = py::array_t<double, py::array::c_style>::ensure(d2_obj);
           if (!d2 || d2.size() != n * m) throw py::value_error("d2 shape mismatch");
         }
-        py::array_t<double> out({n, m});
+        // `out` may be one of the inputs (elementwise, so in place is safe): the RSM of a
+        // single kernel then needs no second N x M matrix.
+        py::array_t<double, py::array::c_style> out;
+        if (out_obj.is_none()) {
+          out = py::array_t<double, py::array::c_style>({n, m});
+        } else {
+          out = py::array_t<double, py::array::c_style>::ensure(out_obj);
+          if (!out || out.size() != n * m || !out.writeable())
+            throw py::value_error("out must be a writeable float64 array of the RSM's shape");
+        }
         rsm::apply_kernel(static_cast<rsm::KernelKind>(kind), linear.data(),
                           d2 ? d2.data() : nullptr, n, m, sqx.data(), sqy.data(), sigma,
                           out.mutable_data());
         return out;
       },
       py::arg("kind"), py::arg("linear"), py::arg("d2"), py::arg("sqnorm_x"), py::arg("sqnorm_y"),
-      py::arg("sigma"));
+      py::arg("sigma"), py::arg("out") = py::none());
   m.def(
       "rsm_default_sigma",
       [](py::array_t<double, py::array::c_style> d2, bool self) {

@@ -92,8 +92,15 @@ def _is_cupy(x: Any) -> bool:
     return type(x).__module__.startswith("cupy") and hasattr(x, "data") and hasattr(x, "device")
 
 
+_RUNTIME: dict | None = None
+
+
 def _require_driver(func: str, cuda) -> None:
-    info = cuda.build_info()
+    """RuntimeError (not a crash) without a driver or device; asked once per process."""
+    global _RUNTIME
+    if _RUNTIME is None:
+        _RUNTIME = dict(cuda.build_info())
+    info = _RUNTIME
     if info.get("cuda_error"):
         raise RuntimeError(f"{func}: no usable CUDA device: {info['cuda_error']}")
     if not info.get("cuda_device_count"):

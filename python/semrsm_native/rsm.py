@@ -33,10 +33,9 @@ _MATCHER_CODE = {"identity": 0, "hungarian": 1, "greedy": 2, "auction": 3, "batc
 _COST_CODE = {"inner": 0, "cosine": 1}
 _FEATURE_MAJOR, _POSITION_MAJOR = 0, 1
 # Per matcher: solve float32 cost matrices in double (the cost GEMM stays float32). Chosen by
-# measurement (A/B runs of benchmarks/bench_rsm.py configurations) for the assignment core
-# as built: its exact solver ran faster on widened costs, the others on float32. It changes
-# speed, not results beyond rounding.
-_SOLVE_IN_DOUBLE = {"hungarian": True, "greedy": False, "auction": False, "batch_optimal": False}
+# A/B measurement on the assignment core as built (float32 solves are now the faster ones
+# for every matcher); it changes speed, not results beyond rounding.
+_SOLVE_IN_DOUBLE = {"hungarian": False, "greedy": False, "auction": False, "batch_optimal": False}
 
 
 def _choice(value: Any, allowed: Sequence[str], what: str, func: str) -> str:
@@ -211,15 +210,19 @@ def _run(
         if bar is not None:
             bar.close()
 
+    # Each kernel is written over the buffer it is computed from when nothing else needs that
+    # buffer (cosine over the linear matrix unless "linear" is wanted too, RBF over d2), so a
+    # single-kernel RSM holds one N x M matrix at the end, not two.
     results: dict[str, np.ndarray] = {}
     for name in kernels:
         if name == "linear":
             results[name] = linear
         elif name == "cosine":
-            results[name] = _core.rsm_apply_kernel(_KERNEL_CODE["cosine"], linear, None, sqx, sqy, 0.0)
+            out = None if "linear" in kernels else linear
+            results[name] = _core.rsm_apply_kernel(_KERNEL_CODE["cosine"], linear, None, sqx, sqy, 0.0, out)
         else:
             s = sigma if sigma is not None else _core.rsm_default_sigma(d2, self_mode)
-            results[name] = _core.rsm_apply_kernel(_KERNEL_CODE["rbf"], linear, d2, sqx, sqy, s)
+            results[name] = _core.rsm_apply_kernel(_KERNEL_CODE["rbf"], linear, d2, sqx, sqy, s, d2)
     out: Any = (
         {k: like_input(v, x) for k, v in results.items()} if as_dict else like_input(results[kernels[0]], x)
     )
@@ -335,7 +338,9 @@ def semantic_rsm(
     TypeError
         Non-numeric dtype or wrongly typed arguments.
     KeyboardInterrupt
-        Ctrl-C stops the computation within a fraction of a second.
+        Ctrl-C stops the computation within a fraction of a second: pairs already being
+        solved finish (at S in the thousands, one exact solve can itself take a second),
+        no further pair starts, and no worker thread is left running.
 
     Examples
     --------

@@ -282,7 +282,7 @@ class Engine {
       matched_sums(xi, yj, x_.layout, Sx, Sy, C, w.mp.data(), w.mq.data(), nm, direct_lin_,
                    want_d2, &lin, &d2);
     }
-    if (!direct_lin_) lin = -objective;
+    if (!direct_lin_) lin = 0.0 - objective;  // not -objective: no -0.0 for an empty match
     if (want_d2 && Sx != Sy) {
       // Zero padding: an unmatched vector is at distance |v|^2 from the zero it faces.
       const double* px = xps_ + i * Sx;

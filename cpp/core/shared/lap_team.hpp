@@ -50,8 +50,11 @@ struct MinCand {
   int aux;
 };
 struct MinCandOp {
-  SEMRSM_HD MinCand operator()(const MinCand& a, const MinCand& b) const {
-    return (b.v < a.v || (b.v == a.v && b.k < a.k)) ? b : a;
+  // Field-wise selects: choosing between references would take their addresses and put
+  // the candidates in local memory on the GPU.
+  SEMRSM_HD MinCand operator()(MinCand a, MinCand b) const {
+    const bool tb = b.v < a.v || (b.v == a.v && b.k < a.k);
+    return MinCand{tb ? b.v : a.v, tb ? b.k : a.k, tb ? b.aux : a.aux};
   }
 };
 
@@ -63,13 +66,11 @@ struct Top2 {
   double v2;
 };
 struct Top2Op {
-  SEMRSM_HD Top2 operator()(const Top2& a, const Top2& b) const {
+  SEMRSM_HD Top2 operator()(Top2 a, Top2 b) const {
     const bool a_wins = a.v1 > b.v1 || (a.v1 == b.v1 && a.k < b.k);
-    const Top2& w = a_wins ? a : b;
-    const Top2& l = a_wins ? b : a;
-    Top2 r = w;
-    r.v2 = w.v2 > l.v1 ? w.v2 : l.v1;
-    return r;
+    const double wv1 = a_wins ? a.v1 : b.v1, wv2 = a_wins ? a.v2 : b.v2;
+    const double lv1 = a_wins ? b.v1 : a.v1;
+    return Top2{wv1, a_wins ? a.k : b.k, wv2 > lv1 ? wv2 : lv1};
   }
 };
 
@@ -140,7 +141,37 @@ SEMRSM_HD int jv_solve(const Team& team, const CostView<T>& cost, int n, int m, 
   for (int r = rk; r < n; r += sz) { u[r] = 0.0; col4row[r] = -1; }
   team.sync();
 
+  if (n == m) {
+    // Column reduction (the first phase of Jonker & Volgenant): v_j = min_i c_ij keeps every
+    // reduced cost >= 0 and makes each column's argmin row tight, so those rows start
+    // assigned and only the rest need augmenting paths. Square only: with n < m the duals of
+    // free columns must stay 0 (Crouse), which this would break.
+    double worst = 0.0;
+    for (int j = rk; j < m; j += sz) {
+      double best = inf;
+      int arg = -1;
+      for (int r = 0; r < n; ++r) {
+        const double x = cost(r, j);
+        if (x < best) { best = x; arg = r; }
+      }
+      v[j] = best;
+      path[j] = arg;  // scratch use: the argmin row (path[] is rewritten before any read)
+      if (!(best < inf)) worst = 1.0;
+    }
+    // A fully forbidden column makes a square problem infeasible (and inf - inf later NaN).
+    if (team.reduce(worst, MaxOp()) > 0.0) return kInfeasible;
+    team.sync();
+    if (rk == 0) {  // first come, first served in column order: the same for any team size
+      for (int j = 0; j < m; ++j) {
+        const int r = path[j];
+        if (col4row[r] == -1) { col4row[r] = j; row4col[j] = r; }
+      }
+    }
+    team.sync();
+  }
+
   for (int cur_row = 0; cur_row < n; ++cur_row) {
+    if (col4row[cur_row] != -1) continue;  // assigned by the column reduction
     for (int j = rk; j < m; j += sz) { spc[j] = inf; SC[j] = 0; }
     for (int r = rk; r < n; r += sz) SR[r] = 0;
     team.sync();
