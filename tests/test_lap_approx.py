@@ -169,3 +169,20 @@ def test_batch_optimal_quality_with_norm_keys():
     _, opt = linear_sum_assignment_batch(costs, maximize=True)
     assert (obj / opt).min() >= 0.9
     assert (obj <= opt * (1 + 1e-6)).all()
+
+
+def test_batch_optimal_requests_only_the_window_blocks():
+    from semrsm_native import _core
+
+    rng = np.random.default_rng(13)
+    for n, m, window in [(50, 50, 16), (37, 60, 10), (60, 37, 25)]:
+        c = rng.random((n, m))
+        rk, ck = rng.random(n), rng.random(m)
+        col4row, obj, blocks = _core._lap_batch_optimal_logged(c, rk, ck, window, True)
+        expected = []
+        for s in range(0, min(n, m), window):
+            expected.append((min(window, n - s), min(window, m - s)))
+        assert blocks == expected
+        assert sum(a * b for a, b in blocks) < n * m
+        ref = batch_optimal_reference(c, rk, ck, window, True)
+        np.testing.assert_array_equal(col4row, ref)

@@ -252,3 +252,49 @@ def test_batch_torch_in_torch_out():
     col_ind, obj = linear_sum_assignment_batch(t)
     assert isinstance(col_ind, torch.Tensor) and col_ind.dtype == torch.int64
     assert isinstance(obj, torch.Tensor) and obj.dtype == torch.float64
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("maximize", [False, True])
+def test_square_inplace_fast_path(dtype, maximize):
+    # The C++ addition for the RSM engine: solves in the caller's buffer, overwriting it.
+    from semrsm_native import _core
+
+    rng = np.random.default_rng(14)
+    for kind in KINDS:
+        c = make_problem(rng, 70, 70, kind, dtype, maximize)
+        ref = objective(c, *scipy_lsa(c.astype(np.float64), maximize=maximize))
+        buf = c.copy()
+        col4row, obj = _core._lap_solve_square_inplace(buf, maximize)
+        assert_valid(col4row, 70, 70)
+        assert abs(obj - ref) <= tolerance(c)
+        assert obj == pytest.approx(objective(c, np.arange(70), col4row), rel=1e-12, abs=1e-300)
+    bad = np.ones((3, 3), dtype)
+    bad[1, 1] = np.nan
+    with pytest.raises(ValueError, match="invalid numeric entries"):
+        _core._lap_solve_square_inplace(bad, maximize)
+
+
+@pytest.mark.parametrize("kind", KINDS + ("beyond_float",))
+def test_square_float64_through_the_float_detour(kind):
+    # Square float64 problems from n = 256 are solved in float and repaired in double: the
+    # result must still be scipy's optimum, also for values that float cannot represent.
+    rng = np.random.default_rng(15)
+    for t in range(3):
+        n = int(rng.integers(256, 300))
+        maximize = bool(t % 2)
+        if kind == "beyond_float":
+            c = rng.standard_normal((n, n)) * 10.0 ** rng.integers(-300, 300, (n, n))
+        else:
+            c = make_problem(rng, n, n, kind, np.float64, maximize, inf_frac=0.1 if t % 3 == 0 else 0.0)
+        check_against_scipy(c, maximize)
+
+
+def test_large_float32_long_row_reduction():
+    # From ~1800 on the matrix outgrows the cache and the solver bids much longer in its
+    # augmenting row reduction: still scipy's optimum.
+    rng = np.random.default_rng(16)
+    n = 1800
+    x = np.maximum(rng.standard_normal((n, 32)), 0).astype(np.float32)
+    y = np.maximum(rng.standard_normal((n, 32)), 0).astype(np.float32)
+    check_against_scipy(x @ y.T, True)

@@ -8,7 +8,7 @@ and the Batch-Optimal approximation of Wald et al. (NeurIPS 2024).
 
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Callable, Optional, Tuple, Union
 
 import numpy as np
 
@@ -44,8 +44,8 @@ def _all_equal(a: np.ndarray) -> bool:
     # the second entry.
     if a.size == 0:
         return False
-    first = a.flat[0]
-    if a.size > 1 and a.flat[a.size - 1] != first:  # the usual exit, without a pass
+    first = a[0, 0]
+    if a[-1, -1] != first:  # the usual exit, without a pass over the matrix
         return False
     return bool(np.isfinite(first)) and bool((a == first).all())
 
@@ -96,15 +96,19 @@ def linear_sum_assignment(
     >>> int(cost[row_ind, col_ind].sum())
     5
     """
-    a = to_numpy(cost_matrix, "linear_sum_assignment", "cost_matrix")
+    if type(cost_matrix) is np.ndarray:  # the common case, without the generic path
+        a = cost_matrix
+    else:
+        a = to_numpy(cost_matrix, "linear_sum_assignment", "cost_matrix")
     if a.ndim != 2:
         raise ValueError(f"expected a matrix (2-D array), got a {a.ndim} array")
-    a = _as_float_array(a)
+    if not (a.dtype.char in "fd" and a.flags.c_contiguous):
+        a = _as_float_array(a)
     n, m = a.shape
     if _all_equal(a):
         k = min(n, m)
         return np.arange(k, dtype=np.int64), np.arange(k, dtype=np.int64)
-    col4row, _, _ = _core.lap_solve(a, bool(maximize))
+    col4row = _core.lap_solve_exact(a, bool(maximize))
     if n <= m:
         return np.arange(n, dtype=np.int64), col4row
     rows = np.flatnonzero(col4row >= 0).astype(np.int64)
@@ -114,17 +118,18 @@ def linear_sum_assignment(
 def _default_keys(a: np.ndarray, axis: int, sign: float) -> np.ndarray:
     """Row (axis=2) or column (axis=1) sums in the benefit sense. Forbidden (infinite)
     entries are left out so that they do not make the order meaningless."""
-    finite = np.isfinite(a)
-    if finite.all():
-        return sign * a.sum(axis=axis, dtype=np.float64)
-    return sign * np.where(finite, a, 0.0).sum(axis=axis, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        sums = a.sum(axis=axis, dtype=np.float64)
+    if np.isfinite(sums).all():  # then no entry is infinite (nor NaN)
+        return sign * sums
+    return sign * np.where(np.isfinite(a), a, 0.0).sum(axis=axis, dtype=np.float64)
 
 
 def _keys(
-    value: Any, default: np.ndarray, shape: Tuple[int, int], name: str, func: str
+    value: Any, default: Callable[[], np.ndarray], shape: Tuple[int, int], name: str, func: str
 ) -> np.ndarray:
     if value is None:
-        return np.ascontiguousarray(default, dtype=np.float64)
+        return np.ascontiguousarray(default(), dtype=np.float64)
     k = to_numpy(value, func, name)
     if k.ndim == 1 and shape[0] == 1:
         k = k[None, :]
@@ -158,7 +163,9 @@ def linear_sum_assignment_batch(
         minimising and -inf when maximising.
     method : {"hungarian", "greedy", "auction", "batch_optimal"}, optional
         ``"hungarian"``: exact (Jonker-Volgenant). ``"greedy"``: repeatedly takes the best
-        remaining entry (ties: lower row, then lower column); not optimal. ``"auction"``:
+        remaining entry (ties: lower row, then lower column); not optimal, and with forbidden
+        entries it can end in a dead end (reported as infeasible) where an exact solver
+        would not. ``"auction"``:
         forward auction with epsilon scaling; its objective is within ``max(n, m) * eps`` of
         the optimum and a certified bound is available. ``"batch_optimal"``: the
         Batch-Optimal approximation (rows and columns sorted by keys, descending, cut into
@@ -249,10 +256,10 @@ def linear_sum_assignment_batch(
     row_keys = col_keys = None
     if method == "batch_optimal":
         sign = 1.0 if maximize else -1.0
-        row_keys = _keys(method_options.get("row_keys"), _default_keys(a, 2, sign), (B, n),
-                         "row_keys", func)
-        col_keys = _keys(method_options.get("col_keys"), _default_keys(a, 1, sign), (B, m),
-                         "col_keys", func)
+        row_keys = _keys(method_options.get("row_keys"), lambda: _default_keys(a, 2, sign),
+                         (B, n), "row_keys", func)
+        col_keys = _keys(method_options.get("col_keys"), lambda: _default_keys(a, 1, sign),
+                         (B, m), "col_keys", func)
 
     col_ind, objective, bound = _core.lap_solve_batch(
         a, maximize, METHODS[method], eps_final, eps_factor, int(window), row_keys, col_keys,

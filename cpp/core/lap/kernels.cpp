@@ -3,6 +3,8 @@
 
 #include "core/lap/kernels_scalar.hpp"
 
+#include <limits>
+
 namespace semrsm::lap::detail {
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -12,6 +14,8 @@ float relax_f(const float*, const float*, float*, int32_t*, int64_t, float, int3
 double relax_d(const double*, const double*, double*, int32_t*, int64_t, double, int32_t);
 int64_t argmin_free_f(const float*, const int32_t*, int64_t, float);
 int64_t argmin_free_d(const double*, const int32_t*, int64_t, double);
+double relax_fd(const float*, const double*, double*, int32_t*, int64_t, double, int32_t);
+double row_min_fd(const float*, const double*, int64_t);
 }  // namespace avx2
 namespace avx512 {
 float relax_f(const float*, const float*, float*, int32_t*, int64_t, float, int32_t);
@@ -26,6 +30,12 @@ float row_min_f(const float*, const float*, int64_t);
 int64_t collect_f(const float*, const float*, int64_t, float, float, int32_t*);
 int64_t collect_d(const double*, const double*, int64_t, double, double, int32_t*);
 uint32_t copy_check_f(const float*, float*, int64_t, bool);
+float relax_argmin_f(const float*, const float*, float*, int32_t*, const int32_t*, int64_t, float,
+                     int32_t, int64_t*);
+double relax_argmin_d(const double*, const double*, double*, int32_t*, const int32_t*, int64_t,
+                      double, int32_t, int64_t*);
+double relax_argmin_fd(const float*, const double*, double*, int32_t*, const int32_t*, int64_t,
+                       double, int32_t, int64_t*);
 uint32_t copy_check_d(const double*, double*, int64_t, bool);
 void col_min_f(const float*, float*, int32_t*, int64_t, int32_t);
 void col_min_d(const double*, double*, int32_t*, int64_t, int32_t);
@@ -35,9 +45,18 @@ double row_min_d(const double*, const double*, int64_t);
 
 namespace {
 
+// relax then argmin_free, for the levels without a fused kernel.
+template <class Tc, class W, auto Relax, auto Argmin>
+W relax_then_argmin(const Tc* c, const W* v, W* d, int32_t* path, const int32_t* row4col,
+                    int64_t n, W h, int32_t i, int64_t* jmin) {
+  const W mu = Relax(c, v, d, path, n, h, i);
+  *jmin = mu < std::numeric_limits<W>::infinity() ? Argmin(d, row4col, n, mu) : -1;
+  return mu;
+}
+
 template <class Tc, class W>
 Kernels<Tc, W> scalar_kernels() {
-  return {&scalar::relax<Tc, W>, &scalar::argmin_free<W>, &scalar::two_min<Tc, W>,
+  return {&scalar::relax<Tc, W>, &scalar::relax_argmin<Tc, W>, &scalar::argmin_free<W>, &scalar::two_min<Tc, W>,
           &scalar::col_min<Tc, W>, &scalar::row_min<Tc, W>, &scalar::copy_check<W>, &scalar::collect<W>,
           SimdLevel::scalar};
 }
@@ -48,11 +67,13 @@ template <>
 Kernels<float, float> kernels_for<float, float>(SimdLevel level) {
 #ifdef SEMRSM_HAVE_X86_KERNELS
   if (level == SimdLevel::avx512)
-    return {&avx512::relax_f, &avx512::argmin_free_f, &avx512::two_min_f, &avx512::col_min_f,
+    return {&avx512::relax_f, &avx512::relax_argmin_f, &avx512::argmin_free_f, &avx512::two_min_f, &avx512::col_min_f,
             &avx512::row_min_f, &avx512::copy_check_f, &avx512::collect_f,
             level};
   if (level == SimdLevel::avx2)
-    return {&avx2::relax_f, &avx2::argmin_free_f, &scalar::two_min<float, float>,
+    return {&avx2::relax_f,
+            &relax_then_argmin<float, float, &avx2::relax_f, &avx2::argmin_free_f>,
+            &avx2::argmin_free_f, &scalar::two_min<float, float>,
             &scalar::col_min<float, float>, &scalar::row_min<float, float>,
             &scalar::copy_check<float>, &scalar::collect<float>, level};
 #endif
@@ -64,11 +85,13 @@ template <>
 Kernels<double, double> kernels_for<double, double>(SimdLevel level) {
 #ifdef SEMRSM_HAVE_X86_KERNELS
   if (level == SimdLevel::avx512)
-    return {&avx512::relax_d, &avx512::argmin_free_d, &avx512::two_min_d, &avx512::col_min_d,
+    return {&avx512::relax_d, &avx512::relax_argmin_d, &avx512::argmin_free_d, &avx512::two_min_d, &avx512::col_min_d,
             &avx512::row_min_d, &avx512::copy_check_d, &avx512::collect_d,
             level};
   if (level == SimdLevel::avx2)
-    return {&avx2::relax_d, &avx2::argmin_free_d, &scalar::two_min<double, double>,
+    return {&avx2::relax_d,
+            &relax_then_argmin<double, double, &avx2::relax_d, &avx2::argmin_free_d>,
+            &avx2::argmin_free_d, &scalar::two_min<double, double>,
             &scalar::col_min<double, double>, &scalar::row_min<double, double>,
             &scalar::copy_check<double>, &scalar::collect<double>, level};
 #endif
@@ -80,12 +103,14 @@ template <>
 Kernels<float, double> kernels_for<float, double>(SimdLevel level) {
 #ifdef SEMRSM_HAVE_X86_KERNELS
   if (level == SimdLevel::avx512)
-    return {&avx512::relax_fd, &avx512::argmin_free_d, &scalar::two_min<float, double>,
+    return {&avx512::relax_fd, &avx512::relax_argmin_fd, &avx512::argmin_free_d, &scalar::two_min<float, double>,
             &scalar::col_min<float, double>, &avx512::row_min_fd,
             &scalar::copy_check<double>, &scalar::collect<double>, level};
   if (level == SimdLevel::avx2)
-    return {&scalar::relax<float, double>, &avx2::argmin_free_d, &scalar::two_min<float, double>,
-            &scalar::col_min<float, double>, &scalar::row_min<float, double>,
+    return {&avx2::relax_fd,
+            &relax_then_argmin<float, double, &avx2::relax_fd, &avx2::argmin_free_d>,
+            &avx2::argmin_free_d, &scalar::two_min<float, double>,
+            &scalar::col_min<float, double>, &avx2::row_min_fd,
             &scalar::copy_check<double>, &scalar::collect<double>, level};
 #endif
   (void)level;

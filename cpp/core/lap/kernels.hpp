@@ -17,6 +17,10 @@ struct Kernels {
   // d[k] = cand and path[k] = i. Returns the minimum of the d[k] that are not -inf
   // (+inf when there is none).
   W (*relax)(const Tc* c, const W* v, W* d, int32_t* path, int64_t n, W h, int32_t i);
+  // relax followed by argmin_free in one pass: returns mu and stores its column in *jmin
+  // (-1 when mu is +inf).
+  W (*relax_argmin)(const Tc* c, const W* v, W* d, int32_t* path, const int32_t* row4col,
+                    int64_t n, W h, int32_t i, int64_t* jmin);
   // The first k with d[k] == mu and row4col[k] < 0 (a free column ends the search), else the
   // first k with d[k] == mu, else -1.
   int64_t (*argmin_free)(const W* d, const int32_t* row4col, int64_t n, W mu);

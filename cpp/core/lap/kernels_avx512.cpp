@@ -103,6 +103,126 @@ SEMRSM_AVX512 int64_t argmin_free_d(const double* d, const int32_t* row4col, int
   return first;
 }
 
+// relax + argmin_free fused: per lane the first minimum over all live columns and over free
+// live columns (strict <, lanes see increasing k), merged by lowest index; a free column at
+// the overall minimum wins, as in the scalar argmin_free.
+// One vector of relax_argmin_f; the caller keeps two sets of accumulators so that the
+// compare-and-move chains of neighbouring vectors run in parallel (one chain alone costs
+// ~5 cycles per vector, the rest of the body ~4).
+struct ArgminLanesF {
+  __m512 mn, mnf;
+  __m512i ix, ixf;
+};
+
+__attribute__((always_inline)) SEMRSM_AVX512 inline void relax_argmin_step_f(
+    const float* c, const float* v, float* d, int32_t* path, const int32_t* row4col, int64_t k,
+    __mmask16 tail, __m512 hv, __m512i iv, __m512i kv, ArgminLanesF& a) {
+  const __m512 ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  const __m512 cand = _mm512_add_ps(
+      _mm512_sub_ps(_mm512_maskz_loadu_ps(tail, c + k), _mm512_maskz_loadu_ps(tail, v + k)), hv);
+  const __m512 dk = _mm512_mask_loadu_ps(ninf, tail, d + k);  // absent lanes look settled
+  const __mmask16 lt = _mm512_cmp_ps_mask(cand, dk, _CMP_LT_OQ) & tail;
+  _mm512_mask_storeu_ps(d + k, lt, cand);
+  _mm512_mask_storeu_epi32(path + k, lt, iv);
+  const __m512 nd = _mm512_mask_blend_ps(lt, dk, cand);
+  const __mmask16 live = _mm512_cmp_ps_mask(nd, ninf, _CMP_NEQ_UQ);
+  const __mmask16 fr = _mm512_mask_cmplt_epi32_mask(
+      live, _mm512_maskz_loadu_epi32(tail, row4col + k), _mm512_setzero_si512());
+  const __mmask16 b = _mm512_mask_cmp_ps_mask(live, nd, a.mn, _CMP_LT_OQ);
+  a.mn = _mm512_mask_mov_ps(a.mn, b, nd);
+  a.ix = _mm512_mask_mov_epi32(a.ix, b, kv);
+  const __mmask16 bf = _mm512_mask_cmp_ps_mask(fr, nd, a.mnf, _CMP_LT_OQ);
+  a.mnf = _mm512_mask_mov_ps(a.mnf, bf, nd);
+  a.ixf = _mm512_mask_mov_epi32(a.ixf, bf, kv);
+}
+
+SEMRSM_AVX512 float relax_argmin_f(const float* c, const float* v, float* d, int32_t* path,
+                                   const int32_t* row4col, int64_t n, float h, int32_t i,
+                                   int64_t* jmin) {
+  const float kInf = std::numeric_limits<float>::infinity();
+  const __m512 hv = _mm512_set1_ps(h);
+  const __m512i iv = _mm512_set1_epi32(i);
+  ArgminLanesF a{_mm512_set1_ps(kInf), _mm512_set1_ps(kInf), _mm512_set1_epi32(-1),
+                 _mm512_set1_epi32(-1)};
+  ArgminLanesF b = a;
+  __m512i kv = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i step = _mm512_set1_epi32(16);
+  const __mmask16 full = 0xffff;
+  int64_t k = 0;
+  for (; k + 32 <= n; k += 32) {
+    relax_argmin_step_f(c, v, d, path, row4col, k, full, hv, iv, kv, a);
+    kv = _mm512_add_epi32(kv, step);
+    relax_argmin_step_f(c, v, d, path, row4col, k + 16, full, hv, iv, kv, b);
+    kv = _mm512_add_epi32(kv, step);
+  }
+  for (; k < n; k += 16) {
+    const __mmask16 tail = n - k >= 16 ? full : static_cast<__mmask16>((1u << (n - k)) - 1u);
+    relax_argmin_step_f(c, v, d, path, row4col, k, tail, hv, iv, kv, a);
+    kv = _mm512_add_epi32(kv, step);
+  }
+  const float mu = std::min(_mm512_reduce_min_ps(a.mn), _mm512_reduce_min_ps(b.mn));
+  if (!(mu < kInf)) {
+    *jmin = -1;
+    return mu;
+  }
+  // Lowest index among the lanes (of both sets) holding mu, free columns first.
+  const __m512 muv = _mm512_set1_ps(mu);
+  const __mmask16 fa = _mm512_cmp_ps_mask(a.mnf, muv, _CMP_EQ_OQ);
+  const __mmask16 fb = _mm512_cmp_ps_mask(b.mnf, muv, _CMP_EQ_OQ);
+  if (fa | fb) {
+    *jmin = std::min(_mm512_mask_reduce_min_epi32(fa, a.ixf), _mm512_mask_reduce_min_epi32(fb, b.ixf));
+  } else {
+    const __mmask16 ea = _mm512_cmp_ps_mask(a.mn, muv, _CMP_EQ_OQ);
+    const __mmask16 eb = _mm512_cmp_ps_mask(b.mn, muv, _CMP_EQ_OQ);
+    *jmin = std::min(_mm512_mask_reduce_min_epi32(ea, a.ix), _mm512_mask_reduce_min_epi32(eb, b.ix));
+  }
+  return mu;
+}
+
+SEMRSM_AVX512 double relax_argmin_d(const double* c, const double* v, double* d, int32_t* path,
+                                    const int32_t* row4col, int64_t n, double h, int32_t i,
+                                    int64_t* jmin) {
+  const double kInf = std::numeric_limits<double>::infinity();
+  const __m512d hv = _mm512_set1_pd(h);
+  const __m512d ninf = _mm512_set1_pd(-kInf);
+  const __m256i iv = _mm256_set1_epi32(i);
+  const __m256i zero = _mm256_setzero_si256();
+  __m512d mn = _mm512_set1_pd(kInf), mnf = mn;
+  __m512i ix = _mm512_set1_epi64(-1), ixf = ix;
+  __m512i kv = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m512i step = _mm512_set1_epi64(8);
+  for (int64_t k = 0; k < n; k += 8) {
+    const __mmask8 tail = n - k >= 8 ? static_cast<__mmask8>(0xff)
+                                     : static_cast<__mmask8>((1u << (n - k)) - 1u);
+    const __m512d cand = _mm512_add_pd(
+        _mm512_sub_pd(_mm512_maskz_loadu_pd(tail, c + k), _mm512_maskz_loadu_pd(tail, v + k)), hv);
+    const __m512d dk = _mm512_mask_loadu_pd(ninf, tail, d + k);
+    const __mmask8 lt = _mm512_cmp_pd_mask(cand, dk, _CMP_LT_OQ) & tail;
+    _mm512_mask_storeu_pd(d + k, lt, cand);
+    _mm256_mask_storeu_epi32(path + k, lt, iv);
+    const __m512d nd = _mm512_mask_blend_pd(lt, dk, cand);
+    const __mmask8 live = _mm512_cmp_pd_mask(nd, ninf, _CMP_NEQ_UQ);
+    const __mmask8 fr = _mm256_mask_cmplt_epi32_mask(live, _mm256_maskz_loadu_epi32(tail, row4col + k), zero);
+    const __mmask8 b = _mm512_mask_cmp_pd_mask(live, nd, mn, _CMP_LT_OQ);
+    mn = _mm512_mask_mov_pd(mn, b, nd);
+    ix = _mm512_mask_mov_epi64(ix, b, kv);
+    const __mmask8 bf = _mm512_mask_cmp_pd_mask(fr, nd, mnf, _CMP_LT_OQ);
+    mnf = _mm512_mask_mov_pd(mnf, bf, nd);
+    ixf = _mm512_mask_mov_epi64(ixf, bf, kv);
+    kv = _mm512_add_epi64(kv, step);
+  }
+  const double mu = _mm512_reduce_min_pd(mn);
+  if (!(mu < kInf)) {
+    *jmin = -1;
+    return mu;
+  }
+  const __m512d muv = _mm512_set1_pd(mu);
+  const __mmask8 eqf = _mm512_cmp_pd_mask(mnf, muv, _CMP_EQ_OQ);
+  *jmin = eqf ? _mm512_mask_reduce_min_epi64(eqf, ixf)
+              : _mm512_mask_reduce_min_epi64(_mm512_cmp_pd_mask(mn, muv, _CMP_EQ_OQ), ix);
+  return mu;
+}
+
 // two_min: per lane the two smallest values seen and their indices; lanes see increasing k
 // and strict comparisons keep the earliest index, so the merge reproduces the scalar order
 // for finite values (j2 may differ, or be -1, only where u2 is +inf).
@@ -377,6 +497,14 @@ SEMRSM_AVX512 int64_t collect_d(const double* c, const double* pen, int64_t n, d
     kv = _mm256_add_epi32(kv, step);
   }
   return cnt;
+}
+
+SEMRSM_AVX512 double relax_argmin_fd(const float* c, const double* v, double* d, int32_t* path,
+                                     const int32_t* row4col, int64_t n, double h, int32_t i,
+                                     int64_t* jmin) {
+  const double mu = relax_fd(c, v, d, path, n, h, i);
+  *jmin = mu < std::numeric_limits<double>::infinity() ? argmin_free_d(d, row4col, n, mu) : -1;
+  return mu;
 }
 
 }  // namespace semrsm::lap::detail::avx512

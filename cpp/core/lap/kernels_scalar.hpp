@@ -37,6 +37,14 @@ int64_t argmin_free(const W* d, const int32_t* row4col, int64_t n, W mu) {
 }
 
 template <class Tc, class W>
+W relax_argmin(const Tc* c, const W* v, W* d, int32_t* path, const int32_t* row4col, int64_t n,
+               W h, int32_t i, int64_t* jmin) {
+  const W mu = relax<Tc, W>(c, v, d, path, n, h, i);
+  *jmin = mu < std::numeric_limits<W>::infinity() ? argmin_free<W>(d, row4col, n, mu) : -1;
+  return mu;
+}
+
+template <class Tc, class W>
 void two_min(const Tc* c, const W* v, int64_t n, W* u1, int64_t* j1, W* u2, int64_t* j2) {
   constexpr W kInf = std::numeric_limits<W>::infinity();
   W a = kInf, b = kInf;

@@ -31,8 +31,11 @@ struct Workspace {
   std::vector<int32_t> j0, j1, j2, j3, j4, j5;
 };
 
-// Exact solver (shortest augmenting paths, Jonker-Volgenant family). Returns
-// Status::infeasible when no complete assignment avoids the forbidden entries.
+// Exact solver (shortest augmenting paths, Jonker-Volgenant family; see jv.cpp). Returns
+// Status::infeasible when no complete assignment avoids the forbidden entries, and
+// Status::invalid_argument when a side exceeds 2^31 - 1. Square float problems run in float
+// with SIMD kernels and finish with a repair in double, so every result is optimal in double
+// arithmetic (as scipy's is) whatever the dtype.
 template <class T>
 Status hungarian(const T* cost, int64_t n, int64_t m, bool maximize, int64_t* col4row,
                  double* objective, Workspace& ws);
