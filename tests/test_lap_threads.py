@@ -191,3 +191,22 @@ def test_every_simd_path_is_exact(level):
 
 def test_build_info_reports_simd():
     assert semrsm_native.build_info()["simd"] in ("scalar", "sse2", "avx2", "avx512", "neon")
+
+
+def test_gpu_route_keeps_the_device_index(monkeypatch):
+    # A NumPy batch sent to "cuda:1" must reach the backend with its index.
+    from semrsm_native import _gpu, linear_sum_assignment_batch
+
+    seen = {}
+
+    def fake_gpu_batch(costs, **kwargs):
+        seen.update(kwargs)
+        return "from-gpu"
+
+    monkeypatch.setattr(_gpu, "wants_gpu", lambda func, device, *arrays: True)
+    monkeypatch.setattr(_gpu, "linear_sum_assignment_batch", fake_gpu_batch)
+    out = linear_sum_assignment_batch(np.zeros((2, 3, 3)), maximize=True, method="auction",
+                                      device="cuda:1", eps=1e-3)
+    assert out == "from-gpu"
+    assert seen == {"maximize": True, "method": "auction", "threads": None, "device": "cuda:1",
+                    "return_bound": False, "eps": 1e-3}

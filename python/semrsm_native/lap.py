@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _core
 from ._arrays import is_torch_tensor, like_input, to_numpy
-from ._gpu import wants_gpu
+from . import _gpu
 from ._threads import resolve_threads
 
 __all__ = ["linear_sum_assignment", "linear_sum_assignment_batch", "METHODS"]
@@ -211,16 +211,9 @@ def linear_sum_assignment_batch(
         On Ctrl-C; the workers stop within a problem's time and none is left running.
     """
     func = "linear_sum_assignment_batch"
-    if wants_gpu(func, device, costs):
-        from . import _gpu
-
-        gpu_fn = getattr(_gpu, "linear_sum_assignment_batch", None)
-        if gpu_fn is None:
-            raise RuntimeError(
-                f"{func}: the CUDA backend does not provide linear_sum_assignment_batch yet"
-            )
-        return gpu_fn(
-            costs, maximize=maximize, method=method, threads=threads,
+    if _gpu.wants_gpu(func, device, costs):
+        return _gpu.linear_sum_assignment_batch(
+            costs, maximize=maximize, method=method, threads=threads, device=device,
             return_bound=return_bound, **method_options,
         )
     if method not in METHODS:

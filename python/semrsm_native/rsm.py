@@ -359,10 +359,7 @@ def semantic_rsm(
     """
     func = "semantic_rsm"
     if _gpu.wants_gpu(func, device, x, y):
-        impl = getattr(_gpu, "semantic_rsm", None)
-        if impl is None:
-            raise RuntimeError(f"{func}: the CUDA backend of this build has no semantic_rsm")
-        return impl(
+        return _gpu.semantic_rsm(
             x,
             y,
             kernel=kernel,
@@ -438,10 +435,9 @@ def spatio_semantic_rsm(
     """
     func = "spatio_semantic_rsm"
     if _gpu.wants_gpu(func, device, x, y):
-        impl = getattr(_gpu, "spatio_semantic_rsm", None)
-        if impl is None:
-            raise RuntimeError(f"{func}: the CUDA backend of this build has no spatio_semantic_rsm")
-        return impl(x, y, kernel=kernel, sigma=sigma, layout=layout, threads=threads, device=device)
+        return _gpu.spatio_semantic_rsm(
+            x, y, kernel=kernel, sigma=sigma, layout=layout, threads=threads, device=device
+        )
     return _run(
         func, x, y, kernel, "identity", "inner", layout, 1, None, sigma, threads, False, False
     )
