@@ -346,6 +346,19 @@ def _check_device_match(a: _Side, b: _Side, func: str) -> None:
         raise ValueError(f"{func}: x is on cuda:{a.device} but y is on cuda:{b.device}")
 
 
+def _pair_sides(x: Any, y: Any, func: str, device: Any) -> tuple[_Side, _Side | None]:
+    """Reads x (and y) in place on their device, in one compute dtype for both sides."""
+    xs = _compute_dtype(_to_side(x, func, "x", device), func, "x")
+    if y is None:
+        return xs, None
+    ys = _compute_dtype(_to_side(y, func, "y", device, like=xs), func, "y")
+    _check_device_match(xs, ys, func)
+    if xs.dtype != ys.dtype:  # one compute type for both sides: the wider one
+        ys = ys.cast("float64") if xs.dtype == "float64" else ys
+        xs = xs.cast("float64") if ys.dtype == "float64" else xs
+    return xs, ys
+
+
 def semantic_rsm(
     x: Any,
     y: Any = None,
@@ -399,19 +412,12 @@ def semantic_rsm(
     sig = _sigma(sigma, func)
     _require_driver(func, cuda)
 
-    xs = _compute_dtype(_to_side(x, func, "x", device), func, "x")
-    ys = None
-    if y is not None:
-        ys = _compute_dtype(_to_side(y, func, "y", device, like=xs), func, "y")
-        _check_device_match(xs, ys, func)
+    xs, ys = _pair_sides(x, y, func, device)
     for name, s in (("x", xs), ("y", ys)):
         if s is not None and len(s.shape) not in (3, 4):
             raise ValueError(
                 f"{func}: {name} must be (N, C, H, W) or (N, T, D), got shape {s.shape}"
             )
-    if ys is not None and xs.dtype != ys.dtype:  # one compute type for both sides
-        ys = ys.cast("float64") if xs.dtype == "float64" else ys
-        xs = xs.cast("float64") if ys.dtype == "float64" else xs
     if precision != "float32":
         xs = xs.cast("float32")
         ys = ys.cast("float32") if ys is not None else None
@@ -480,13 +486,7 @@ def spatio_semantic_rsm(
     if layout is not None and layout not in _LAYOUTS:
         raise ValueError(f"{func}: unknown layout {layout!r} (expected one of {', '.join(_LAYOUTS)})")
     _require_driver(func, cuda)
-    xs = _compute_dtype(_to_side(x, func, "x", device), func, "x")
-    ys = None
-    if y is not None:
-        ys = _compute_dtype(_to_side(y, func, "y", device, like=xs), func, "y")
-        _check_device_match(xs, ys, func)
-        if xs.dtype != ys.dtype:
-            xs, ys = xs.cast("float64"), ys.cast("float64")
+    xs, ys = _pair_sides(x, y, func, device)
     for name, s in (("x", xs), ("y", ys)):
         if s is not None and len(s.shape) < 2:
             raise ValueError(f"{func}: {name} must have a sample axis and features, got shape {s.shape}")
