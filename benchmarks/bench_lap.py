@@ -278,6 +278,22 @@ def fmt(v, digits=3):
     return "-" if v is None else f"{v:.{digits}f}"
 
 
+def column_names(rows, key):
+    """The keys of every row's `key` dict in first-seen order: one table column each."""
+    names = []
+    for r in rows:
+        for k in r[key]:
+            if k not in names:
+                names.append(k)
+    return names
+
+
+def md_table(head, rows):
+    """Lines of a markdown table: the header, the separator and one line per row of cells."""
+    return (["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            + ["| " + " | ".join(row) + " |" for row in rows])
+
+
 def write_markdown(res, path):
     m = res["machine"]
     lines = [
@@ -307,24 +323,17 @@ def write_markdown(res, path):
         "## One solve, one thread",
         "",
     ]
-    names = []
-    for r in res["single"]:
-        for k in r["ms"]:
-            if k not in names:
-                names.append(k)
-    lines.append("| S | costs | dtype | " + " | ".join(names) + " |")
-    lines.append("|---|---|---|" + "---|" * len(names))
-    for r in res["single"]:
-        lines.append(f"| {r['S']} | {r['kind']} | {r['dtype']} | " + " | ".join(fmt(r["ms"].get(k)) for k in names) + " |")
+    names = column_names(res["single"], "ms")
+    lines += md_table(["S", "costs", "dtype"] + names,
+                      [[str(r["S"]), r["kind"], r["dtype"]] + [fmt(r["ms"].get(k)) for k in names]
+                       for r in res["single"]])
     fnames = [k for k in ("semrsm greedy", "semrsm auction", "ortools(int64)", "lapjv", "lapx.lapjvh")
               if any(k in r["fraction"] for r in res["single"])]
     lines += ["", "Objective over the exact optimum of the same solves (1.0 = optimal; realistic rows "
               "maximise, so below 1 is worse; uniform rows minimise, so above 1 is worse):", ""]
-    lines.append("| S | costs | dtype | " + " | ".join(fnames) + " |")
-    lines.append("|---|---|---|" + "---|" * len(fnames))
-    for r in res["single"]:
-        lines.append(f"| {r['S']} | {r['kind']} | {r['dtype']} | "
-                     + " | ".join(fmt(r["fraction"].get(k), 6) for k in fnames) + " |")
+    lines += md_table(["S", "costs", "dtype"] + fnames,
+                      [[str(r["S"]), r["kind"], r["dtype"]]
+                       + [fmt(r["fraction"].get(k), 6) for k in fnames] for r in res["single"]])
     lines += ["", "Speed-up of the exact solver over the fastest exact peer (float32 realistic rows):", ""]
     exact_peers = ("scipy", "lapx.lapjvh", "lapx.lapjvr", "lapx.lapjvs", "lapjv")
     for r in res["single"]:
@@ -336,27 +345,15 @@ def write_markdown(res, path):
                              f"({cand[best]:.3f} ms vs {r['ms']['semrsm (exact)']:.3f} ms); greedy "
                              f"{r['ms']['semrsm (exact)'] / r['ms']['semrsm greedy']:.1f}x faster than exact")
     lines += ["", "## Batches (ms per problem), realistic costs", ""]
-    bnames = []
-    for r in res["batch"]:
-        for k in r["ms_per_problem"]:
-            if k not in bnames:
-                bnames.append(k)
-    lines.append("| S | B | dtype | threads | " + " | ".join(bnames) + " |")
-    lines.append("|---|---|---|---|" + "---|" * len(bnames))
-    for r in res["batch"]:
-        lines.append(f"| {r['S']} | {r['B']} | {r['dtype']} | {r['threads']} | "
-                     + " | ".join(fmt(r["ms_per_problem"].get(k), 4) for k in bnames) + " |")
+    bnames = column_names(res["batch"], "ms_per_problem")
+    lines += md_table(["S", "B", "dtype", "threads"] + bnames,
+                      [[str(r["S"]), str(r["B"]), r["dtype"], str(r["threads"])]
+                       + [fmt(r["ms_per_problem"].get(k), 4) for k in bnames] for r in res["batch"]])
     lines += ["", "## Quality of the approximations (mean fraction of the optimum, realistic costs, float32)", ""]
-    qnames = []
-    for r in res["quality"]:
-        for k in r["fraction"]:
-            if k not in qnames:
-                qnames.append(k)
-    lines.append("| S | B | " + " | ".join(qnames) + " | auction bound / optimum (max) |")
-    lines.append("|---|---|" + "---|" * (len(qnames) + 1))
-    for r in res["quality"]:
-        lines.append(f"| {r['S']} | {r['B']} | " + " | ".join(fmt(r["fraction"].get(k), 4) for k in qnames)
-                     + f" | {r['auction_rel_bound_max']:.1e} |")
+    qnames = column_names(res["quality"], "fraction")
+    lines += md_table(["S", "B"] + qnames + ["auction bound / optimum (max)"],
+                      [[str(r["S"]), str(r["B"])] + [fmt(r["fraction"].get(k), 4) for k in qnames]
+                       + [f"{r['auction_rel_bound_max']:.1e}"] for r in res["quality"]])
     lines.append("")
     path.write_text("\n".join(lines))
 
