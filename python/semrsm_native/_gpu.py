@@ -18,6 +18,8 @@ import importlib
 import operator
 from typing import Any
 
+from ._arrays import is_torch_tensor
+
 __all__ = [
     "wants_gpu",
     "is_gpu_array",
@@ -41,10 +43,7 @@ def is_gpu_array(x: Any) -> bool:
         return False
     if hasattr(x, "__cuda_array_interface__"):
         return True
-    t = type(x)
-    if t.__module__.startswith("torch") and hasattr(x, "device"):
-        return getattr(x.device, "type", "cpu") == "cuda"
-    return False
+    return is_torch_tensor(x) and x.device.type == "cuda"
 
 
 def cuda_module(func: str):
@@ -81,11 +80,6 @@ def wants_gpu(func: str, device: str | None, *arrays: Any) -> bool:
 # ---------------------------------------------------------------------------------------------
 # Framework adapters: a device array seen as (pointer, dtype name, shape, strides in elements,
 # device index, stream handle), and allocation of results in the same framework.
-
-
-def _is_torch(x: Any) -> bool:
-    t = type(x)
-    return t.__module__.startswith("torch") and hasattr(x, "data_ptr") and hasattr(x, "device")
 
 
 def _is_cupy(x: Any) -> bool:
@@ -209,7 +203,7 @@ class _Side:
 
 def _to_side(x: Any, func: str, name: str, device: str | None, like: _Side | None = None) -> _Side:
     """View ``x`` as a device array without copying; NumPy/array-likes are uploaded."""
-    if _is_torch(x):
+    if is_torch_tensor(x):
         host = None
         if x.device.type != "cuda":
             host = "torch"

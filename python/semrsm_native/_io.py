@@ -12,9 +12,10 @@ import os
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+
+from ._arrays import to_numpy
 
 __all__ = ["ActivationFileError", "SUPPORTED_EXTENSIONS", "load_activations"]
 
@@ -24,17 +25,6 @@ SUPPORTED_EXTENSIONS: tuple[str, ...] = (".npy", ".npz", ".pt", ".pth", ".safete
 
 class ActivationFileError(ValueError):
     """A file of activations could not be read or does not hold usable activations."""
-
-
-def _torch_to_numpy(t: Any) -> np.ndarray:
-    import torch
-
-    t = t.detach()
-    if t.device.type != "cpu":  # weights_only loads onto the saved device unless mapped; we map
-        t = t.cpu()
-    if t.dtype == torch.bfloat16:  # NumPy has no bfloat16
-        t = t.to(torch.float32)
-    return t.numpy()
 
 
 def _load_npy(path: Path) -> dict[str, np.ndarray]:
@@ -62,7 +52,7 @@ def _load_torch(path: Path) -> dict[str, np.ndarray]:
             f"{path}: not a readable PyTorch file with weights_only=True ({first})"
         ) from None
     if isinstance(obj, torch.Tensor):
-        return {path.stem: _torch_to_numpy(obj)}
+        return {path.stem: to_numpy(obj, "semrsm", str(path))}
     if isinstance(obj, Mapping):
         out: dict[str, np.ndarray] = {}
         for key, value in obj.items():
@@ -71,7 +61,7 @@ def _load_torch(path: Path) -> dict[str, np.ndarray]:
                     f"{path}: entry {key!r} is a {type(value).__name__}, expected a tensor "
                     "(the file must hold a tensor or a dict of tensors)"
                 )
-            out[str(key)] = _torch_to_numpy(value)
+            out[str(key)] = to_numpy(value, "semrsm", f"{path}[{key!r}]")
         return out
     raise ActivationFileError(
         f"{path}: holds a {type(obj).__name__}, expected a tensor or a dict of tensors"
@@ -95,7 +85,7 @@ def _load_safetensors(path: Path) -> dict[str, np.ndarray]:
             try:
                 from safetensors.torch import load_file as load_torch
 
-                return {k: _torch_to_numpy(v) for k, v in load_torch(str(path)).items()}
+                return {k: to_numpy(v, "semrsm", f"{path}[{k!r}]") for k, v in load_torch(str(path)).items()}
             except ImportError:
                 pass
         raise ActivationFileError(f"{path}: not a readable safetensors file ({message})") from None
