@@ -1,0 +1,257 @@
+#!/usr/bin/env python
+"""A/B benchmark: two installed builds of semrsm_native, measured in one run.
+
+A restructuring must leave speed and results unchanged. Timing the old build today and the
+new one tomorrow on a shared two-core machine measures the load, not the code; so this script
+starts one worker process per build (each with its own interpreter, e.g. two virtual
+environments) and times them round-robin on the same inputs, alternating which goes first,
+so that both see the same load. It also compares a digest of every output: a change that is
+meant to be behaviour-neutral must give identical bits.
+
+    python benchmarks/bench_ab.py --a /path/to/old/venv/bin/python --b /path/to/new/venv/bin/python
+    SEMRSM_SIMD=avx2 python benchmarks/bench_ab.py ...     # the AVX2 path in both workers
+
+Cases: exact single solves (easy ReLU costs and hard gamma-scaled ones), a batch, and small
+semantic RSMs with every matcher, all float32 on one thread. Writes a markdown table and JSON
+(median ms per call of A and B, the ratio B / A, and whether the outputs were identical).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+# ----------------------------------------------------------------------------- inputs
+# Deterministic generators, evaluated in each worker (both workers build identical arrays).
+
+
+def relu_features(rng, n, s, c):
+    """Post-ReLU Gaussian features (the easy family)."""
+    return np.maximum(rng.standard_normal((n, s, c)), 0).astype(np.float32)
+
+
+def gamma_features(rng, n, s, c):
+    """ReLU features with every position scaled by a Gamma(2, 1) draw (a hard family)."""
+    x = relu_features(rng, n, s, c)
+    return (x * rng.gamma(2.0, 1.0, size=(n, s, 1))).astype(np.float32)
+
+
+def cost_of(x):
+    """The affinity matrix A = X_0 X_1^T of the first two samples."""
+    return np.ascontiguousarray(x[0] @ x[1].T)
+
+
+def make_case(name):
+    """Returns (callable, description) for a case name; the callable returns its output."""
+    import semrsm_native as sn
+
+    rng = np.random.default_rng(_seed(name))
+    kind, _, rest = name.partition(":")
+    if kind == "lap":
+        family, s = rest.split(",")
+        s = int(s)
+        c = 512 if s <= 196 else 64
+        gen = gamma_features if family == "gamma" else relu_features
+        a = cost_of(gen(rng, 2, s, c))
+        return lambda: sn.linear_sum_assignment(a, maximize=True)[1]
+    if kind == "batch":
+        family, b, s = rest.split(",")
+        b, s = int(b), int(s)
+        gen = gamma_features if family == "gamma" else relu_features
+        xs, ys = gen(rng, b, s, 512), gen(rng, b, s, 512)
+        costs = np.matmul(xs, ys.transpose(0, 2, 1))
+        return lambda: sn.linear_sum_assignment_batch(costs, maximize=True, threads=1)[1]
+    if kind == "rsm":
+        matcher, family, n, s, c = rest.split(",")
+        gen = gamma_features if family == "gamma" else relu_features
+        x = gen(rng, int(n), int(s), int(c))
+        if matcher == "spatio":
+            return lambda: sn.spatio_semantic_rsm(x, kernel=["linear", "cosine", "rbf"], threads=1)
+        return lambda: sn.semantic_rsm(x, kernel=["linear", "cosine", "rbf"], matcher=matcher, threads=1)
+    raise ValueError(f"unknown case {name!r}")
+
+
+def _seed(name):
+    # Stable across processes (Python's str hash is salted per process).
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "little")
+
+
+CASES = [
+    "lap:relu,49",
+    "lap:relu,196",
+    "lap:gamma,49",
+    "lap:gamma,196",
+    "lap:gamma,784",
+    "batch:gamma,64,49",
+    "rsm:hungarian,gamma,24,49,256",
+    "rsm:greedy,gamma,24,49,256",
+    "rsm:auction,gamma,24,49,256",
+    "rsm:batch_optimal,gamma,24,49,256",
+    "rsm:hungarian,relu,12,196,128",
+    "rsm:spatio,gamma,64,49,256",
+]
+QUICK = ["lap:gamma,49", "lap:gamma,196", "rsm:hungarian,gamma,12,49,64", "rsm:greedy,gamma,12,49,64"]
+
+
+def _digest(out):
+    if isinstance(out, dict):  # several kernels: one matrix each, in key order
+        out = [out[k] for k in sorted(out)]
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    h = hashlib.sha256()
+    for o in outs:
+        a = np.ascontiguousarray(np.asarray(o))
+        h.update(str(a.dtype).encode() + str(a.shape).encode() + a.tobytes())
+    return h.hexdigest()[:16]
+
+
+# ----------------------------------------------------------------------------- worker
+
+
+def worker():
+    """Answers JSON requests on stdin: {"case", "budget"} -> {"ms", "digest"}."""
+    import semrsm_native as sn
+
+    info = sn.build_info()
+    print(json.dumps({"version": sn.__version__, "simd": info.get("simd"), "path": sn.__file__}), flush=True)
+    made = {}
+    for line in sys.stdin:
+        req = json.loads(line)
+        name = req["case"]
+        if name not in made:
+            fn = make_case(name)
+            out = fn()  # warm-up, and the output whose bits are compared
+            made[name] = (fn, _digest(out))
+        fn, digest = made[name]
+        # As many calls as fit in the budget (at least one); the time per call.
+        calls, t0 = 0, time.perf_counter()
+        while True:
+            fn()
+            calls += 1
+            elapsed = time.perf_counter() - t0
+            if elapsed >= req["budget"]:
+                break
+        print(json.dumps({"ms": 1e3 * elapsed / calls, "digest": digest}), flush=True)
+
+
+class Worker:
+    def __init__(self, python):
+        env = dict(os.environ)
+        env.pop("OPENBLAS_CORETYPE", None)
+        env.pop("OPENBLAS_L2_SIZE", None)
+        # One BLAS thread: the engines under test run on one thread too.
+        env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        self.p = subprocess.Popen(
+            [python, __file__, "--worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True, env=env, cwd="/",  # never import a source tree by accident
+        )
+        self.info = json.loads(self.p.stdout.readline())
+
+    def ask(self, case, budget):
+        self.p.stdin.write(json.dumps({"case": case, "budget": budget}) + "\n")
+        self.p.stdin.flush()
+        line = self.p.stdout.readline()
+        if not line:
+            raise RuntimeError(f"worker {self.info} died on case {case}")
+        return json.loads(line)
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait(timeout=30)
+
+
+# ----------------------------------------------------------------------------- driver
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--a", help="interpreter of build A (the baseline)")
+    ap.add_argument("--b", help="interpreter of build B (the change)")
+    ap.add_argument("--label-a", default="before")
+    ap.add_argument("--label-b", default="after")
+    ap.add_argument("--rounds", type=int, default=7, help="round-robin rounds (median over them)")
+    ap.add_argument("--budget", type=float, default=0.3, help="seconds per measurement")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--out", type=Path, default=RESULTS / "ab.md", help="markdown file (json beside it)")
+    args = ap.parse_args()
+    if args.worker:
+        return worker()
+    if not args.a or not args.b:
+        ap.error("--a and --b are required")
+
+    cases = QUICK if args.quick else CASES
+    rounds = 2 if args.quick else args.rounds
+    wa, wb = Worker(args.a), Worker(args.b)
+    times = {c: ([], []) for c in cases}
+    digests = {c: [None, None] for c in cases}
+    for r in range(rounds):
+        for case in cases:
+            order = ((0, wa), (1, wb)) if r % 2 == 0 else ((1, wb), (0, wa))
+            for side, w in order:
+                ans = w.ask(case, args.budget)
+                times[case][side].append(ans["ms"])
+                digests[case][side] = ans["digest"]
+        print(f"round {r + 1}/{rounds} done", file=sys.stderr)
+    wa.close()
+    wb.close()
+
+    rows = []
+    for case in cases:
+        ma, mb = statistics.median(times[case][0]), statistics.median(times[case][1])
+        rows.append({
+            "case": case, "a_ms": ma, "b_ms": mb, "ratio": mb / ma,
+            "identical": digests[case][0] == digests[case][1],
+        })
+    machine = {
+        "cpu": _cpu_name(), "cores": os.cpu_count(), "platform": platform.platform(),
+        "simd_a": wa.info["simd"], "simd_b": wb.info["simd"],
+        "SEMRSM_SIMD": os.environ.get("SEMRSM_SIMD", "(unset: widest)"),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="minutes"),
+        "rounds": rounds, "budget_s": args.budget,
+    }
+    lines = [
+        f"# A/B: {args.label_a} vs {args.label_b}",
+        "",
+        f"{machine['cpu']}, {machine['cores']} cores; SIMD path {machine['simd_a']} (A) / "
+        f"{machine['simd_b']} (B), SEMRSM_SIMD={machine['SEMRSM_SIMD']}; {machine['date']}.",
+        f"Median over {rounds} round-robin rounds of {args.budget} s each; float32, one thread.",
+        "",
+        f"| case | {args.label_a} ms | {args.label_b} ms | ratio | identical output |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        lines.append(f"| `{row['case']}` | {row['a_ms']:.4g} | {row['b_ms']:.4g} | "
+                     f"{row['ratio']:.3f} | {'yes' if row['identical'] else 'NO'} |")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines) + "\n")
+    args.out.with_suffix(".json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=1) + "\n")
+    print("\n".join(lines))
+    return 0 if all(r["identical"] for r in rows) else 1
+
+
+def _cpu_name():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
