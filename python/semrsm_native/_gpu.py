@@ -18,7 +18,9 @@ import importlib
 import operator
 from typing import Any
 
+from . import _tuning
 from ._arrays import is_torch_tensor
+from ._checks import choice, kernel_list, positive_float
 
 __all__ = [
     "wants_gpu",
@@ -290,31 +292,6 @@ def _acts(side: _Side, layout: str, func: str, name: str) -> tuple[_Side, tuple]
     return side, (side.ptr, side.dtype, n, H * W, C, sn, ss, sc_)
 
 
-def _kernels(kernel: Any, func: str) -> tuple[list[str], bool]:
-    if isinstance(kernel, str):
-        names, single = [kernel], True
-    else:
-        try:
-            names, single = list(kernel), False
-        except TypeError:
-            raise TypeError(f"{func}: kernel must be a string or a list of strings") from None
-    for k in names:
-        if k not in _KERNELS:
-            raise ValueError(f"{func}: unknown kernel {k!r} (expected one of {', '.join(_KERNELS)})")
-    if not names:
-        raise ValueError(f"{func}: kernel list is empty")
-    return names, single
-
-
-def _sigma(sigma: Any, func: str) -> float:
-    if sigma is None:
-        return 0.0
-    s = float(sigma)
-    if not s > 0.0 or s != s or s == float("inf"):
-        raise ValueError(f"{func}: sigma must be a positive finite number, got {sigma!r}")
-    return s
-
-
 def _finish_outputs(side: _Side, names: list[str], single: bool, n: int, m: int):
     """Allocate the float64 outputs: the linear matrix is always computed (it is the matched
     sum every kernel derives from)."""
@@ -369,8 +346,6 @@ def semantic_rsm(
     return_permutations: bool = False,
     device: str | None = "auto",
     precision: str = "float32",
-    placement: str = "auto",
-    max_tile_pairs: int = 0,
 ):
     """Semantic RSM on the GPU; see :func:`semrsm_native.semantic_rsm` for the parameters.
 
@@ -378,32 +353,28 @@ def semantic_rsm(
     CUDA-core FMAs in the input precision; "tf32" and "bf16" use tensor cores with inputs
     rounded to 10 and 7 mantissa bits (relative error of each cost entry about 2^-11 resp.
     2^-8 times |x_s| |y_t|), so the matched similarities carry errors of that order and the
-    matching may pick a slightly different permutation); ``placement`` ("auto", "shared",
-    "global": where each warp keeps its cost matrix; for benchmarks) and ``max_tile_pairs``
-    (cap on pairs per tile; 0 sizes tiles from free memory). ``threads`` and ``progress`` have
+    matching may pick a slightly different permutation). Launch tuning for benchmarks
+    (cost-matrix placement, pairs per tile) comes from :mod:`semrsm_native._tuning`.
+    ``threads`` and ``progress`` have
     no effect on the GPU (no host work happens per tile to report). ``window`` belongs to
     matcher="batch_optimal", which runs on the CPU only.
     """
     func = "semantic_rsm"
     cuda = cuda_module(func)
-    names, single = _kernels(kernel, func)
-    if matcher not in _MATCHERS:
-        raise ValueError(f"{func}: unknown matcher {matcher!r} (expected one of {', '.join(_MATCHERS)})")
+    names, as_dict = kernel_list(kernel, _KERNELS, func)
+    single = not as_dict
+    choice(matcher, _MATCHERS, "matcher", func)
     if matcher not in _GPU_MATCHERS:
         raise NotImplementedError(
             f"{func}: matcher={matcher!r} has no GPU implementation; pass device='cpu' "
             "(the GPU runs 'hungarian', 'greedy' and 'auction')"
         )
-    if cost not in ("inner", "cosine"):
-        raise ValueError(f"{func}: cost must be 'inner' or 'cosine', got {cost!r}")
-    if precision not in _PRECISIONS:
-        raise ValueError(f"{func}: precision must be one of {', '.join(_PRECISIONS)}, got {precision!r}")
-    if layout is not None and layout not in _LAYOUTS:
-        raise ValueError(f"{func}: unknown layout {layout!r} (expected one of {', '.join(_LAYOUTS)})")
-    eps_rel = 0.0 if eps is None else float(eps)
-    if eps is not None and not eps_rel > 0.0:
-        raise ValueError(f"{func}: eps must be positive, got {eps!r}")
-    sig = _sigma(sigma, func)
+    choice(cost, ("inner", "cosine"), "cost", func)
+    choice(precision, _PRECISIONS, "precision", func)
+    if layout is not None:
+        choice(layout, _LAYOUTS, "layout", func)
+    eps_rel = positive_float(eps, "eps", func) or 0.0
+    sig = positive_float(sigma, "sigma", func) or 0.0
     _require_driver(func, cuda)
 
     xs, ys = _pair_sides(x, y, func, device)
@@ -449,8 +420,8 @@ def semantic_rsm(
         sig,
         xs.device,
         xs.stream(),
-        placement,
-        int(max_tile_pairs),
+        _tuning.current().placement,
+        _tuning.current().max_tile_pairs,
     )
     result = _package(xs, outs, names, single)
     if return_permutations:
@@ -475,10 +446,11 @@ def spatio_semantic_rsm(
     product does not depend on it); ``threads`` has no effect on the GPU."""
     func = "spatio_semantic_rsm"
     cuda = cuda_module(func)
-    names, single = _kernels(kernel, func)
-    sig = _sigma(sigma, func)
-    if layout is not None and layout not in _LAYOUTS:
-        raise ValueError(f"{func}: unknown layout {layout!r} (expected one of {', '.join(_LAYOUTS)})")
+    names, as_dict = kernel_list(kernel, _KERNELS, func)
+    single = not as_dict
+    sig = positive_float(sigma, "sigma", func) or 0.0
+    if layout is not None:
+        choice(layout, _LAYOUTS, "layout", func)
     _require_driver(func, cuda)
     xs, ys = _pair_sides(x, y, func, device)
     for name, s in (("x", xs), ("y", ys)):
@@ -534,8 +506,8 @@ def linear_sum_assignment_batch(
     "hungarian", the auction's certified primal-dual gap) on the input's device and in its
     framework: ``col_ind`` (B, n) int64 with -1 for unassigned rows, ``objective`` (B,)
     float64. Method options: ``eps_final`` (auction: final epsilon relative to the largest
-    |cost|, default 1e-6 / max(n, m)), ``eps_factor`` (default 7), and ``placement``
-    ("auto", "shared", "global": where each warp keeps its cost matrix; for benchmarks).
+    |cost|, default 1e-6 / max(n, m)), and ``eps_factor`` (default 7); where each warp keeps
+    its cost matrix comes from :mod:`semrsm_native._tuning` (for benchmarks).
     The auction on the GPU needs finite costs (ValueError otherwise).
     """
     func = "linear_sum_assignment_batch"
@@ -545,7 +517,6 @@ def linear_sum_assignment_batch(
     if method == "batch_optimal":
         raise NotImplementedError(f"{func}: method='batch_optimal' has no GPU implementation; pass device='cpu'")
     opts = dict(method_options)
-    placement = opts.pop("placement", "auto")
     eps = opts.pop("eps_final", None) if method == "auction" else None
     eps_factor = float(opts.pop("eps_factor", 7.0)) if method == "auction" else 7.0
     if opts:
@@ -588,7 +559,7 @@ def linear_sum_assignment_batch(
         cs.ptr_of(bound) if bound is not None and method == "auction" else 0,
         cs.device,
         cs.stream(),
-        placement,
+        _tuning.current().placement,
     )
     if return_bound:
         return cs.out(col), cs.out(obj), cs.out(bound)
