@@ -62,7 +62,7 @@ def main() -> int:
     import torch
 
     import semrsm_native
-    from semrsm_native import _gpu, lap
+    from semrsm_native import _gpu, _tuning, lap
 
     if not torch.cuda.is_available():
         print("bench_gpu: no CUDA device visible to torch", file=sys.stderr)
@@ -163,7 +163,8 @@ def main() -> int:
     del feats
     for placement in ["auto", "shared", "global"]:
         try:
-            t, (col, obj) = timed(lambda: _gpu.linear_sum_assignment_batch(costs, maximize=True, placement=placement), 3)
+            with _tuning.gpu_tuning(placement=placement):
+                t, (col, obj) = timed(lambda: _gpu.linear_sum_assignment_batch(costs, maximize=True), 3)
         except ValueError as exc:  # 196 x 196 float32 exceeds the shared memory of pre-Hopper GPUs
             results["notes"].append(f"placement={placement}: {exc}")
             continue

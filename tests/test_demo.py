@@ -7,13 +7,8 @@ import numpy as np
 import pytest
 
 from semrsm_native._features import DEMO_IMAGES, RandomConvNet, image_path, load_image
-from semrsm_native.demo import (
-    auroc,
-    builtin_activations,
-    make_translated_crops,
-    run_demo,
-    run_matcher_benchmark,
-)
+from semrsm_native.demo import auroc, make_translated_crops, run_demo
+from semrsm_native.matcher_bench import builtin_activations, run_matcher_benchmark
 
 
 @pytest.fixture

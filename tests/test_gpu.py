@@ -22,7 +22,7 @@ cuda = pytest.importorskip("semrsm_native._cuda", reason="CUDA backend not built
 torch = pytest.importorskip("torch")
 
 import semrsm_native  # noqa: E402
-from semrsm_native import _gpu, lap, rsm  # noqa: E402
+from semrsm_native import _gpu, _tuning, lap, rsm  # noqa: E402
 
 _INFO = cuda.build_info()
 pytestmark = [
@@ -86,7 +86,8 @@ def test_exact_rsm_vit_shape_equals_cpu():
     cpu = rsm.semantic_rsm(x, kernel="linear", device="cpu")
     for placement in ["auto", "shared", "global"]:
         try:
-            gpu = _gpu.semantic_rsm(cuda_t(x), kernel="linear", placement=placement)
+            with _tuning.gpu_tuning(placement=placement):
+                gpu = _gpu.semantic_rsm(cuda_t(x), kernel="linear")
         except ValueError as exc:  # 150 KB + scratch exceeds an A100's 163 KB per block
             assert placement == "shared" and "shared memory" in str(exc)
             continue
@@ -142,7 +143,8 @@ def test_tensor_core_precision_within_documented_error(precision, tol):
 def test_tiling_does_not_change_the_result():
     x = realistic(11, 20, 16, seed=10)
     full = _gpu.semantic_rsm(cuda_t(x), kernel="rbf")
-    tiled = _gpu.semantic_rsm(cuda_t(x), kernel="rbf", max_tile_pairs=7)
+    with _tuning.gpu_tuning(max_tile_pairs=7):
+        tiled = _gpu.semantic_rsm(cuda_t(x), kernel="rbf")
     torch.testing.assert_close(full, tiled, rtol=0, atol=0)
 
 
@@ -297,7 +299,10 @@ def test_lap_batch_placements_agree():
     props = torch.cuda.get_device_properties(0)
     optin = getattr(props, "shared_memory_per_block_optin", 0)
     places = ["auto", "global"] + (["shared"] if optin >= 196 * 196 * 4 + 16384 else [])
-    outs = [_gpu.linear_sum_assignment_batch(c, maximize=True, placement=p) for p in places]
+    outs = []
+    for p in places:
+        with _tuning.gpu_tuning(placement=p):
+            outs.append(_gpu.linear_sum_assignment_batch(c, maximize=True))
     for col, obj in outs[1:]:
         torch.testing.assert_close(obj, outs[0][1], rtol=1e-12, atol=0)
 

@@ -510,8 +510,11 @@ def test_gpu_wrapper_semantic_rsm_plumbing(fake_gpu, layout, cost):
     elif layout == "nhwc":
         x = np.ascontiguousarray(x.reshape(6, 4, 4, 12))
     kernels = ["linear", "cosine", "rbf"]
-    got, perm = fake_gpu.semantic_rsm(torch.from_numpy(x), kernel=kernels, cost=cost, layout=layout,
-                                      return_permutations=True, max_tile_pairs=4)
+    from semrsm_native import _tuning
+
+    with _tuning.gpu_tuning(max_tile_pairs=4):
+        got, perm = fake_gpu.semantic_rsm(torch.from_numpy(x), kernel=kernels, cost=cost, layout=layout,
+                                          return_permutations=True)
     ref, ref_perm = rsm.semantic_rsm(x, kernel=kernels, cost=cost, layout=layout, return_permutations=True,
                                      device="cpu")
     assert isinstance(got, dict) and set(got) == set(kernels)

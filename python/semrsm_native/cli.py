@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._checks import argparse_type, positive_float, positive_int
+
 __all__ = ["main", "build_parser"]
 
 KERNELS = ("cosine", "linear", "rbf")
@@ -52,28 +54,13 @@ def _size_list(text: str) -> list[int]:
     return sizes
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
-    return v
-
-
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not v > 0 or not np.isfinite(v):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return v
+# The same checks as the Python API (semrsm_native._checks), as argparse types.
+_positive_int = argparse_type(int, positive_int, "a positive integer")
+_positive_float = argparse_type(float, positive_float, "a positive number")
 
 
 def _matcher_list(text: str) -> list[str]:
-    from .demo import BENCH_MATCHERS
+    from .matcher_bench import BENCH_MATCHERS
 
     ms = [m.strip() for m in text.split(",") if m.strip()]
     bad = [m for m in ms if m not in BENCH_MATCHERS]
@@ -322,7 +309,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from .demo import BENCH_MATCHERS, builtin_activations, format_benchmark, run_matcher_benchmark
+    from .matcher_bench import BENCH_MATCHERS, builtin_activations, format_benchmark, run_matcher_benchmark
 
     if not args.no_plot:
         from .plot import _matplotlib

@@ -11,14 +11,13 @@ reduced to a scalar; no Python runs per pair and the GIL is released.
 
 from __future__ import annotations
 
-import math
-import numbers
 from typing import Any, Sequence
 
 import numpy as np
 
 from . import _core, _gpu
 from ._arrays import like_input, to_numpy
+from ._checks import choice as _choice, kernel_list, positive_float as _positive_float, positive_int
 from ._threads import resolve_threads
 
 __all__ = ["semantic_rsm", "spatio_semantic_rsm", "KERNELS", "MATCHERS", "COSTS", "LAYOUTS"]
@@ -36,43 +35,6 @@ _FEATURE_MAJOR, _POSITION_MAJOR = 0, 1
 # A/B measurement on the assignment core as built (float32 solves are now the faster ones
 # for every matcher); it changes speed, not results beyond rounding.
 _SOLVE_IN_DOUBLE = {"hungarian": False, "greedy": False, "auction": False, "batch_optimal": False}
-
-
-def _choice(value: Any, allowed: Sequence[str], what: str, func: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{func}: {what} must be a string, got {type(value).__name__}")
-    if value not in allowed:
-        raise ValueError(
-            f"{func}: unknown {what} {value!r}; expected one of {', '.join(map(repr, allowed))}"
-        )
-    return value
-
-
-def _kernels(kernel: Any, func: str) -> tuple[list[str], bool]:
-    """Return the requested kernels and whether a dict is wanted (a list was given)."""
-    if isinstance(kernel, str):
-        return [_choice(kernel, KERNELS, "kernel", func)], False
-    if isinstance(kernel, (list, tuple)):
-        if len(kernel) == 0:
-            raise ValueError(f"{func}: kernel list is empty")
-        names = [_choice(k, KERNELS, "kernel", func) for k in kernel]
-        if len(set(names)) != len(names):
-            raise ValueError(f"{func}: kernel list has duplicates: {names}")
-        return names, True
-    raise TypeError(
-        f"{func}: kernel must be a string or a list of strings, got {type(kernel).__name__}"
-    )
-
-
-def _positive_float(value: Any, what: str, func: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{func}: {what} must be a positive number or None, got {value!r}")
-    v = float(value)
-    if not (math.isfinite(v) and v > 0):
-        raise ValueError(f"{func}: {what} must be a positive finite number, got {value!r}")
-    return v
 
 
 def _as_float_array(a: Any, name: str, func: str) -> np.ndarray:
@@ -170,7 +132,7 @@ def _run(
     progress: bool,
     return_permutations: bool,
 ):
-    kernels, as_dict = _kernels(kernel, func)
+    kernels, as_dict = kernel_list(kernel, KERNELS, func)
     sigma = _positive_float(sigma, "sigma", func)
     eps = _positive_float(eps, "eps", func)
     nthreads = resolve_threads(threads, func)
@@ -234,11 +196,7 @@ def _run(
 def _check_matching_args(matcher: Any, cost: Any, window: Any, func: str) -> tuple[str, str, int]:
     matcher = _choice(matcher, MATCHERS, "matcher", func)
     cost = _choice(cost, COSTS, "cost", func)
-    if isinstance(window, bool) or not isinstance(window, numbers.Integral):
-        raise TypeError(f"{func}: window must be an integer, got {type(window).__name__}")
-    if window < 1:
-        raise ValueError(f"{func}: window must be >= 1, got {window}")
-    return matcher, cost, int(window)
+    return matcher, cost, positive_int(window, "window", func)
 
 
 def semantic_rsm(

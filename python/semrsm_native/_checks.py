@@ -1,0 +1,79 @@
+"""Argument checks shared by every public entry point and the command line.
+
+Each check takes the value, what it is called in the signature and the public function's
+name, and returns the normalised value or raises with a message that names both (TypeError
+for a wrong type, ValueError for a wrong value). The CPU path, the GPU backend and the CLI's
+argparse types all use these, so one input gets one error wherever it is checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import numbers
+from typing import Any, Callable, Sequence
+
+__all__ = ["choice", "kernel_list", "positive_float", "positive_int", "argparse_type"]
+
+
+def choice(value: Any, allowed: Sequence[str], what: str, func: str) -> str:
+    """``value`` if it is one of the strings ``allowed``."""
+    if not isinstance(value, str):
+        raise TypeError(f"{func}: {what} must be a string, got {type(value).__name__}")
+    if value not in allowed:
+        raise ValueError(
+            f"{func}: unknown {what} {value!r}; expected one of {', '.join(map(repr, allowed))}"
+        )
+    return value
+
+
+def kernel_list(kernel: Any, allowed: Sequence[str], func: str) -> tuple[list[str], bool]:
+    """The requested kernels, and whether a dict is wanted (a list was given)."""
+    if isinstance(kernel, str):
+        return [choice(kernel, allowed, "kernel", func)], False
+    if isinstance(kernel, (list, tuple)):
+        if len(kernel) == 0:
+            raise ValueError(f"{func}: kernel list is empty")
+        names = [choice(k, allowed, "kernel", func) for k in kernel]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{func}: kernel list has duplicates: {names}")
+        return names, True
+    raise TypeError(
+        f"{func}: kernel must be a string or a list of strings, got {type(kernel).__name__}"
+    )
+
+
+def positive_float(value: Any, what: str, func: str) -> float | None:
+    """A finite number > 0 as a float; None passes through (the caller's default)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{func}: {what} must be a positive number or None, got {value!r}")
+    v = float(value)
+    if not (math.isfinite(v) and v > 0):
+        raise ValueError(f"{func}: {what} must be a positive finite number, got {value!r}")
+    return v
+
+
+def positive_int(value: Any, what: str, func: str) -> int:
+    """An integer >= 1 (bool is not an integer here)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{func}: {what} must be an integer, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{func}: {what} must be >= 1, got {value}")
+    return int(value)
+
+
+def argparse_type(parse: Callable[[str], Any], check: Callable[[Any, str, str], Any],
+                  expected: str) -> Callable[[str], Any]:
+    """An argparse ``type=`` function: parse the text, then run the same ``check`` as the
+    Python API; any failure becomes argparse's error ``expected <expected>, got <text>``."""
+
+    def convert(text: str) -> Any:
+        try:
+            return check(parse(text), "value", "semrsm")
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+    convert.__name__ = expected.replace(" ", "_")  # argparse names the type in its messages
+    return convert
