@@ -56,3 +56,36 @@ def test_mismatch_refused(tmp_path):
         store.semantic_rsm_to_store(x, tmp_path / "s", tile=3, matcher="greedy")
     with pytest.raises(ValueError, match="tile"):
         store.semantic_rsm_to_store(x, tmp_path / "s", tile=4)
+
+
+def test_kill_9_mid_run_then_resume(tmp_path):
+    """A process killed with SIGKILL inside the run leaves only whole tiles marked done."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    x = np.random.default_rng(7).standard_normal((24, 8, 4, 4))
+    np.save(tmp_path / "x.npy", x)
+    code = (
+        "import numpy as np; from semrsm_native import store;"
+        f"store.semantic_rsm_to_store(np.load({str(tmp_path / 'x.npy')!r}, mmap_mode='r'),"
+        f" {str(tmp_path / 's')!r}, tile=1, threads=1)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        while proc.poll() is None:
+            if (tmp_path / "s" / "done" / "zarr.json").exists():
+                done = np.asarray(zarr.open_group(str(tmp_path / "s"), mode="r")["done"][...])
+                if done.sum() >= 5:
+                    break
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not store.open_rsm(tmp_path / "s")[2]
+    mm = np.load(tmp_path / "x.npy", mmap_mode="r")
+    out = store.semantic_rsm_to_store(mm, tmp_path / "s", tile=1, threads=1)
+    assert np.array_equal(np.asarray(out), semantic_rsm(x))

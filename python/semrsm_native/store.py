@@ -89,6 +89,9 @@ def compute_tile(path, x, y, ti, tj, tile, options, threads=None):
 
     root = zarr.open_group(str(path), mode="r+")
     rsm, done = root["rsm"], root["done"]
+    if done[ti, tj]:
+        # Already finished (a Dask task rerun after its worker died after the write).
+        return ti, tj
     n, m = rsm.shape
     rows = slice(ti * tile, min((ti + 1) * tile, n))
     cols = slice(tj * tile, min((tj + 1) * tile, m))
