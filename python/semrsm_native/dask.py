@@ -16,6 +16,26 @@ from . import store as _store
 __all__ = ["semantic_rsm"]
 
 
+class _MemmapRef:
+    """A memory map sent to workers by file name: pickling an ``np.memmap`` would ship all of
+    its data with every task; this reopens the file on the worker, which then reads only the
+    tile's samples."""
+
+    def __init__(self, mm: np.memmap):
+        self.args = (mm.filename, mm.dtype, mm.offset, mm.shape, "F" if mm.flags.f_contiguous and not mm.flags.c_contiguous else "C")
+        self.shape, self.dtype = mm.shape, mm.dtype
+
+    def __getitem__(self, sl):
+        f, dt, off, shape, order = self.args
+        return np.memmap(f, dtype=dt, mode="r", offset=off, shape=shape, order=order)[sl]
+
+
+def _by_reference(a):
+    if isinstance(a, np.memmap) and a.filename is not None and a.base is not None:
+        return _MemmapRef(a)
+    return a
+
+
 def semantic_rsm(x: Any, path, y: Any = None, *, client=None, tile: int = 256,
                  threads: int | None = None, progress: bool = False, **options):
     """Compute the RSM of ``x`` (against ``y``) into the store at ``path`` on a Dask cluster.
@@ -43,9 +63,11 @@ def semantic_rsm(x: Any, path, y: Any = None, *, client=None, tile: int = 256,
         client = get_client()
     root = _store.open_store(path, x, y, tile, options)
     todo = _store.pending_tiles(np.asarray(root["done"][...]), y is None)
+    tag = root.attrs["semrsm"]["fingerprint_x"][:8]
+    xs, ys = _by_reference(x), None if y is None else _by_reference(y)
     futures = [
-        client.submit(_store.compute_tile, str(path), x, y, ti, tj, tile, options, threads,
-                      key=f"semrsm-tile-{ti}-{tj}-{_store.fingerprint(x)[:8]}", retries=2, pure=False)
+        client.submit(_store.compute_tile, str(path), xs, ys, ti, tj, tile, options, threads,
+                      key=f"semrsm-tile-{ti}-{tj}-{tag}", retries=2, pure=False)
         for ti, tj in todo
     ]
     bar = None
