@@ -7,6 +7,7 @@ positions (or tokens) that maximises their similarity, a linear assignment probl
 
 from ._info import build_info
 from .lap import linear_sum_assignment, linear_sum_assignment_batch
+from .block import semantic_rsm_block
 from .rsm import semantic_rsm, spatio_semantic_rsm
 
 __version__ = "0.1.0"
@@ -16,6 +17,7 @@ __all__ = [
     "linear_sum_assignment",
     "linear_sum_assignment_batch",
     "semantic_rsm",
+    "semantic_rsm_block",
     "spatio_semantic_rsm",
     "__version__",
 ]
