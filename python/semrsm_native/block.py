@@ -19,14 +19,14 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import _core
+from ._checks import kernel_list, positive_float
 from .rsm import (
+    KERNELS,
     _COST_CODE,
     _KERNEL_CODE,
     _MATCHER_CODE,
     _SOLVE_IN_DOUBLE,
     _check_matching_args,
-    _kernels,
-    _positive_float,
     _prepare_pair,
 )
 from ._threads import resolve_threads
@@ -123,10 +123,10 @@ def semantic_rsm_block(
     True
     """
     func = "semantic_rsm_block"
-    kernels, as_dict = _kernels(kernel, func)
+    kernels, as_dict = kernel_list(kernel, KERNELS, func)
     matcher, cost, window = _check_matching_args(matcher, cost, window, func)
-    sigma = _positive_float(sigma, "sigma", func)
-    eps = _positive_float(eps, "eps", func)
+    sigma = positive_float(sigma, "sigma", func)
+    eps = positive_float(eps, "eps", func)
     nthreads = resolve_threads(threads, func)
     if not isinstance(return_d2, (bool, np.bool_)):
         raise TypeError(f"{func}: return_d2 must be a bool, got {type(return_d2).__name__}")
