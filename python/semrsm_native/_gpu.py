@@ -25,6 +25,12 @@ from ._device import (  # noqa: F401  (_Side, _acts: also what the tests address
     is_gpu_array,
 )
 from ._checks import choice, kernel_list, positive_float
+from ._vocabulary import DEVICES as _DEVICES
+from ._vocabulary import GPU_MATCHERS as _GPU_MATCHERS
+from ._vocabulary import KERNELS as _KERNELS
+from ._vocabulary import LAYOUTS as _LAYOUTS
+from ._vocabulary import MATCHERS as _MATCHERS
+from ._vocabulary import PRECISIONS as _PRECISIONS
 
 __all__ = [
     "wants_gpu",
@@ -35,12 +41,6 @@ __all__ = [
     "linear_sum_assignment_batch",
 ]
 
-_DEVICES = ("auto", "cpu", "cuda")
-_KERNELS = ("linear", "cosine", "rbf")
-_GPU_MATCHERS = ("hungarian", "greedy", "auction")
-_MATCHERS = _GPU_MATCHERS + ("batch_optimal",)
-_LAYOUTS = ("nchw", "nhwc", "ntd")
-_PRECISIONS = ("float32", "tf32", "bf16")
 
 
 def cuda_module(func: str):

@@ -20,15 +20,11 @@ import numpy as np
 
 from . import _core
 from ._checks import kernel_list, positive_float
-from .rsm import (
-    KERNELS,
-    _COST_CODE,
-    _KERNEL_CODE,
-    _MATCHER_CODE,
-    _SOLVE_IN_DOUBLE,
-    _check_matching_args,
-    _prepare_pair,
-)
+from ._vocabulary import COST_CODE as _COST_CODE
+from ._vocabulary import KERNEL_CODE as _KERNEL_CODE
+from ._vocabulary import KERNELS
+from ._vocabulary import RSM_MATCHER_CODE as _MATCHER_CODE
+from .rsm import _SOLVE_IN_DOUBLE, _check_matching_args, _prepare_pair
 from ._threads import resolve_threads
 
 __all__ = ["semantic_rsm_block", "read_samples", "sample_count", "rbf_from_d2"]

@@ -18,12 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from ._checks import argparse_type, positive_float, positive_int
+from ._vocabulary import LAYOUTS, MATCHERS
+from ._vocabulary import KERNELS as _KERNELS
 
 __all__ = ["main", "build_parser"]
 
-KERNELS = ("cosine", "linear", "rbf")
-MATCHERS = ("hungarian", "greedy", "auction", "batch_optimal")
-LAYOUTS = ("nchw", "nhwc", "ntd")
+
+KERNELS = tuple(sorted(_KERNELS))  # alphabetical in the help text and messages
 
 
 class _Failure(Exception):

@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 
 from ._features import DEMO_IMAGES, RandomConvNet, load_image
+from ._vocabulary import MATCHERS
 
 __all__ = ["BENCH_MATCHERS", "builtin_activations", "run_matcher_benchmark", "format_benchmark"]
 
 #: Matchers compared by :func:`run_matcher_benchmark`; "none" is the identity (no matching).
-BENCH_MATCHERS: tuple[str, ...] = ("hungarian", "greedy", "auction", "batch_optimal", "none")
+BENCH_MATCHERS: tuple[str, ...] = MATCHERS + ("none",)  # "none": the spatio-semantic baseline
 
 
 def builtin_activations(positions: int, n: int = 16, seed: int = 0) -> np.ndarray:

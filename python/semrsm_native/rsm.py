@@ -19,17 +19,13 @@ from . import _core, _gpu
 from ._arrays import like_input, to_numpy
 from ._checks import choice as _choice, kernel_list, positive_float as _positive_float, positive_int
 from ._threads import resolve_threads
+from ._vocabulary import COSTS, KERNELS, LAYOUTS, MATCHERS  # re-exported
+from ._vocabulary import COST_CODE as _COST_CODE
+from ._vocabulary import KERNEL_CODE as _KERNEL_CODE
+from ._vocabulary import RSM_MATCHER_CODE as _MATCHER_CODE
 
 __all__ = ["semantic_rsm", "spatio_semantic_rsm", "KERNELS", "MATCHERS", "COSTS", "LAYOUTS"]
 
-# Codes shared with cpp/core/rsm/rsm.hpp and kernels.hpp.
-KERNELS = ("linear", "cosine", "rbf")
-MATCHERS = ("hungarian", "greedy", "auction", "batch_optimal")
-COSTS = ("inner", "cosine")
-LAYOUTS = ("nchw", "nhwc", "ntd")
-_KERNEL_CODE = {"linear": 0, "cosine": 1, "rbf": 2}
-_MATCHER_CODE = {"identity": 0, "hungarian": 1, "greedy": 2, "auction": 3, "batch_optimal": 4}
-_COST_CODE = {"inner": 0, "cosine": 1}
 _FEATURE_MAJOR, _POSITION_MAJOR = 0, 1
 # Per matcher: solve float32 cost matrices in double (the cost GEMM stays float32). Chosen by
 # A/B measurement on the assignment core as built (float32 solves are now the faster ones
