@@ -89,3 +89,18 @@ def test_kill_9_mid_run_then_resume(tmp_path):
     mm = np.load(tmp_path / "x.npy", mmap_mode="r")
     out = store.semantic_rsm_to_store(mm, tmp_path / "s", tile=1, threads=1)
     assert np.array_equal(np.asarray(out), semantic_rsm(x))
+
+
+def test_top_level_exports_do_not_import_zarr_or_dask():
+    # The base install is NumPy-only: the store functions are exported at the top level but
+    # zarr and dask load on first use.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, semrsm_native as s\n"
+        "assert s.semantic_rsm_to_store is not None and s.open_rsm is not None\n"
+        "print(sorted(m for m in ('zarr', 'dask', 'distributed') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -9,6 +9,7 @@ from ._info import build_info
 from .lap import linear_sum_assignment, linear_sum_assignment_batch
 from .block import semantic_rsm_block
 from .rsm import semantic_rsm, spatio_semantic_rsm
+from .store import open_rsm, semantic_rsm_to_store  # zarr is imported on first use only
 
 __version__ = "0.1.0"
 
@@ -17,6 +18,8 @@ __all__ = [
     "linear_sum_assignment",
     "linear_sum_assignment_batch",
     "semantic_rsm",
+    "semantic_rsm_to_store",
+    "open_rsm",
     "semantic_rsm_block",
     "spatio_semantic_rsm",
     "__version__",
