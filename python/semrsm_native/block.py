@@ -20,11 +20,9 @@ import numpy as np
 
 from . import _core
 from ._checks import kernel_list, positive_float
-from ._vocabulary import COST_CODE as _COST_CODE
 from ._vocabulary import KERNEL_CODE as _KERNEL_CODE
 from ._vocabulary import KERNELS
-from ._vocabulary import RSM_MATCHER_CODE as _MATCHER_CODE
-from .rsm import _SOLVE_IN_DOUBLE, _check_matching_args, _prepare_pair
+from .rsm import _apply_kernels, _check_matching_args, _engine, _prepare_pair
 from ._threads import resolve_threads
 
 __all__ = ["semantic_rsm_block", "read_samples", "sample_count", "rbf_from_d2"]
@@ -56,15 +54,6 @@ def _range(sl: Any, n: int, what: str, func: str) -> tuple[int, int]:
     if stop <= start:
         raise ValueError(f"{func}: {what} {sl} selects no samples of {n}")
     return start, stop
-
-
-def _engine(xv, yv, code, matcher, cost, window, eps, nthreads, want_d2, func):
-    linear, d2, _, sqx, sqy = _core.semantic_linear(
-        xv, yv, code, _MATCHER_CODE[matcher], _COST_CODE[cost], int(window),
-        0.0 if eps is None else eps, nthreads, want_d2, False, None, func,
-        _SOLVE_IN_DOUBLE.get(matcher, False),
-    )
-    return linear, d2, sqx, sqy
 
 
 def semantic_rsm_block(
@@ -160,15 +149,11 @@ def semantic_rsm_block(
             read_samples(x, slice(r0, r1)), read_samples(y, slice(c0, c1)), layout, func
         )
 
-    linear, d2, sqx, sqy = _engine(xv, yv, code, matcher, cost, window, eps, nthreads, want_d2, func)
-    results: dict[str, np.ndarray] = {}
-    for name in kernels:
-        if name == "linear":
-            results[name] = linear
-        elif name == "cosine":
-            results[name] = _core.rsm_apply_kernel(_KERNEL_CODE["cosine"], linear, None, sqx, sqy, 0.0, None)
-        else:
-            results[name] = _core.rsm_apply_kernel(_KERNEL_CODE["rbf"], linear, d2, sqx, sqy, sigma, None)
+    linear, d2, _, sqx, sqy = _engine(
+        xv, yv, code, matcher, cost, window, eps, nthreads, want_d2, False, None, func
+    )
+    # Not in place: with return_d2 the caller gets d2 back beside the RBF block.
+    results = _apply_kernels(kernels, linear, d2, sqx, sqy, sigma, self_mode, in_place=False)
     if transpose:
         results = {k: np.ascontiguousarray(v.T) for k, v in results.items()}
         d2 = None if d2 is None else np.ascontiguousarray(d2.T)

@@ -149,44 +149,51 @@ def _run(
         bar = tqdm(total=pairs, desc=func, unit="pair")
         callback = bar.update
     try:
-        linear, d2, perms, sqx, sqy = _core.semantic_linear(
-            xv,
-            yv,
-            code,
-            _MATCHER_CODE[matcher],
-            _COST_CODE[cost],
-            int(window),
-            0.0 if eps is None else eps,
-            nthreads,
-            want_d2,
-            bool(return_permutations),
-            callback,
-            func,
-            _SOLVE_IN_DOUBLE.get(matcher, False),
+        linear, d2, perms, sqx, sqy = _engine(
+            xv, yv, code, matcher, cost, window, eps, nthreads, want_d2,
+            bool(return_permutations), callback, func,
         )
     finally:
         if bar is not None:
             bar.close()
-
-    # Each kernel is written over the buffer it is computed from when nothing else needs that
-    # buffer (cosine over the linear matrix unless "linear" is wanted too, RBF over d2), so a
-    # single-kernel RSM holds one N x M matrix at the end, not two.
-    results: dict[str, np.ndarray] = {}
-    for name in kernels:
-        if name == "linear":
-            results[name] = linear
-        elif name == "cosine":
-            out = None if "linear" in kernels else linear
-            results[name] = _core.rsm_apply_kernel(_KERNEL_CODE["cosine"], linear, None, sqx, sqy, 0.0, out)
-        else:
-            s = sigma if sigma is not None else _core.rsm_default_sigma(d2, self_mode)
-            results[name] = _core.rsm_apply_kernel(_KERNEL_CODE["rbf"], linear, d2, sqx, sqy, s, d2)
+    results = _apply_kernels(kernels, linear, d2, sqx, sqy, sigma, self_mode, in_place=True)
     out: Any = (
         {k: like_input(v, x) for k, v in results.items()} if as_dict else like_input(results[kernels[0]], x)
     )
     if return_permutations:
         return out, like_input(perms, x)
     return out
+
+
+def _engine(xv, yv, code, matcher, cost, window, eps, nthreads, want_d2, want_perms, callback, func):
+    """The native engine on prepared samples: (linear, d2, perms, sqnorm_x, sqnorm_y)."""
+    return _core.semantic_linear(
+        xv, yv, code, _MATCHER_CODE[matcher], _COST_CODE[cost], int(window),
+        0.0 if eps is None else eps, nthreads, want_d2, want_perms, callback, func,
+        _SOLVE_IN_DOUBLE.get(matcher, False),
+    )
+
+
+def _apply_kernels(kernels, linear, d2, sqx, sqy, sigma, self_mode, *, in_place):
+    """Every kernel of ``kernels`` from the matched linear values (and d2 for RBF).
+
+    ``sigma=None`` takes the reference bandwidth from ``d2`` (all of the RSM's pairs).
+    ``in_place``: each kernel is written over the buffer it is computed from when nothing else
+    needs that buffer (cosine over the linear matrix unless "linear" is wanted too, RBF over
+    d2), so a single-kernel RSM holds one N x M matrix at the end, not two.
+    """
+    results: dict[str, np.ndarray] = {}
+    for name in kernels:
+        if name == "linear":
+            results[name] = linear
+        elif name == "cosine":
+            out = linear if in_place and "linear" not in kernels else None
+            results[name] = _core.rsm_apply_kernel(_KERNEL_CODE["cosine"], linear, None, sqx, sqy, 0.0, out)
+        else:
+            s = sigma if sigma is not None else _core.rsm_default_sigma(d2, self_mode)
+            out = d2 if in_place else None
+            results[name] = _core.rsm_apply_kernel(_KERNEL_CODE["rbf"], linear, d2, sqx, sqy, s, out)
+    return results
 
 
 def _check_matching_args(matcher: Any, cost: Any, window: Any, func: str) -> tuple[str, str, int]:
