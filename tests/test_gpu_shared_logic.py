@@ -13,6 +13,7 @@ None of this needs a driver: importing _cuda must work on a machine without one.
 from __future__ import annotations
 
 import itertools
+import zlib
 
 import numpy as np
 import pytest
@@ -59,7 +60,7 @@ SHAPES = [(1, 1), (2, 2), (5, 5), (7, 4), (4, 9), (20, 20), (33, 40), (40, 33), 
 @pytest.mark.parametrize("maximize", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_exact_matches_scipy(team, shape, maximize, dtype):
-    rng = np.random.default_rng(hash((team, shape, maximize)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(repr((team, shape, maximize)).encode()))  # replayable
     c = rng.standard_normal((3, *shape)).astype(dtype)
     col, obj, bound, status = cuda.host_solve(c, maximize, "hungarian", team=team)
     assert (status == 0).all()
