@@ -30,10 +30,10 @@ __all__ = [
 ]
 
 _DEVICES = ("auto", "cpu", "cuda")
-_KERNELS = ("linear", "cosine", "rbf")
-_GPU_MATCHERS = ("hungarian", "greedy", "auction")
-_MATCHERS = _GPU_MATCHERS + ("batch_optimal",)
-_LAYOUTS = ("nchw", "nhwc", "ntd")
+from ._vocabulary import GPU_MATCHERS as _GPU_MATCHERS
+from ._vocabulary import KERNELS as _KERNELS
+from ._vocabulary import LAYOUTS as _LAYOUTS
+from ._vocabulary import MATCHERS as _MATCHERS
 _PRECISIONS = ("float32", "tf32", "bf16")
 
 

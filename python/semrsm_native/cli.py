@@ -17,11 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _vocabulary
+
 __all__ = ["main", "build_parser"]
 
-KERNELS = ("cosine", "linear", "rbf")
-MATCHERS = ("hungarian", "greedy", "auction", "batch_optimal")
-LAYOUTS = ("nchw", "nhwc", "ntd")
+# Listed alphabetically in help and error texts; the names come from the one vocabulary.
+KERNELS = tuple(sorted(_vocabulary.KERNELS))
+MATCHERS = _vocabulary.MATCHERS
+LAYOUTS = _vocabulary.LAYOUTS
 
 
 class _Failure(Exception):

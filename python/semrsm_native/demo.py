@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _vocabulary
 from ._features import DEMO_IMAGES, RandomConvNet, load_image
 
 __all__ = [
@@ -416,7 +417,8 @@ def run_demo(
 # --------------------------------------------------------------------------------------------
 
 #: Matchers compared by :func:`run_matcher_benchmark`; "none" is the identity (no matching).
-BENCH_MATCHERS: tuple[str, ...] = ("hungarian", "greedy", "auction", "batch_optimal", "none")
+# The matchers of the one vocabulary, and "none" (the spatio-semantic RSM, no matching).
+BENCH_MATCHERS: tuple[str, ...] = _vocabulary.MATCHERS + ("none",)
 
 
 def builtin_activations(positions: int, n: int = 16, seed: int = 0) -> np.ndarray:

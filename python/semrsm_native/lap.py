@@ -16,11 +16,13 @@ from . import _core
 from ._arrays import is_torch_tensor, like_input, to_numpy
 from . import _gpu
 from ._threads import resolve_threads
+from ._vocabulary import MATCHERS, METHOD_CODES
 
 __all__ = ["linear_sum_assignment", "linear_sum_assignment_batch", "METHODS"]
 
 #: Methods of :func:`linear_sum_assignment_batch` and their codes in the native core.
-METHODS = {"hungarian": 0, "greedy": 1, "auction": 2, "batch_optimal": 3}
+# Method name -> native code, from the one vocabulary (identity is RSM-only).
+METHODS = {m: METHOD_CODES[m] for m in MATCHERS}
 
 _OPTIONS = {
     "hungarian": (),

@@ -20,18 +20,17 @@ import numpy as np
 from . import _core, _gpu
 from ._arrays import like_input, to_numpy
 from ._threads import resolve_threads
+# Names and codes come from the one vocabulary (cpp/core/vocabulary.hpp); the public tuples
+# are re-exported here.
+from ._vocabulary import COST_CODES as _COST_CODE
+from ._vocabulary import COSTS, KERNELS, LAYOUTS, MATCHERS
+from ._vocabulary import FEATURE_MAJOR as _FEATURE_MAJOR
+from ._vocabulary import KERNEL_CODES as _KERNEL_CODE
+from ._vocabulary import METHOD_CODES as _MATCHER_CODE
+from ._vocabulary import POSITION_MAJOR as _POSITION_MAJOR
 
 __all__ = ["semantic_rsm", "spatio_semantic_rsm", "KERNELS", "MATCHERS", "COSTS", "LAYOUTS"]
 
-# Codes shared with cpp/core/rsm/rsm.hpp and kernels.hpp.
-KERNELS = ("linear", "cosine", "rbf")
-MATCHERS = ("hungarian", "greedy", "auction", "batch_optimal")
-COSTS = ("inner", "cosine")
-LAYOUTS = ("nchw", "nhwc", "ntd")
-_KERNEL_CODE = {"linear": 0, "cosine": 1, "rbf": 2}
-_MATCHER_CODE = {"identity": 0, "hungarian": 1, "greedy": 2, "auction": 3, "batch_optimal": 4}
-_COST_CODE = {"inner": 0, "cosine": 1}
-_FEATURE_MAJOR, _POSITION_MAJOR = 0, 1
 # Per matcher: solve float32 cost matrices in double (the cost GEMM stays float32). Chosen by
 # A/B measurement on the assignment core as built (float32 solves are now the faster ones
 # for every matcher); it changes speed, not results beyond rounding.
