@@ -10,7 +10,7 @@ from scipy.optimize import linear_sum_assignment as scipy_lsa
 
 from semrsm_native import _vocabulary as voc
 from semrsm_native import linear_sum_assignment_batch, semantic_rsm, spatio_semantic_rsm
-from semrsm_native import cli, lap, rsm
+from semrsm_native import _core, cli, lap, rsm
 from semrsm_native.matcher_bench import BENCH_MATCHERS
 
 
@@ -22,14 +22,14 @@ def _features(seed, n=4, s=9, c=5):
 def test_every_module_uses_the_one_vocabulary():
     assert rsm.KERNELS is voc.KERNELS and rsm.MATCHERS is voc.MATCHERS
     assert rsm.COSTS is voc.COSTS and rsm.LAYOUTS is voc.LAYOUTS
-    assert lap.METHODS is voc.LAP_METHOD_CODE
+    assert lap.METHODS is voc.LAP_METHOD_CODES
     assert set(cli.KERNELS) == set(voc.KERNELS) and cli.MATCHERS is voc.MATCHERS
     assert BENCH_MATCHERS[:-1] == voc.MATCHERS
     assert set(voc.GPU_MATCHERS) <= set(voc.MATCHERS)
 
 
 def test_codes_are_distinct():
-    for table in (voc.KERNEL_CODE, voc.RSM_MATCHER_CODE, voc.LAP_METHOD_CODE, voc.COST_CODE):
+    for table in (voc.KERNEL_CODES, voc.METHOD_CODES, voc.LAP_METHOD_CODES, voc.COST_CODES):
         assert len(set(table.values())) == len(table)
 
 
@@ -52,9 +52,9 @@ def test_exact_code_reaches_the_exact_solver():
 
 @pytest.mark.parametrize("matcher", voc.MATCHERS)
 def test_rsm_and_batch_codes_name_the_same_solver(matcher):
-    # The RSM engine and the batched solver number the matchers differently; the same name
-    # must still run the same algorithm in both (greedy and batch_optimal differ from the
-    # optimum on these hard costs, so a crossed code would show).
+    # The RSM engine and the batched solver dispatch separately; the same name must run the
+    # same algorithm in both (greedy and batch_optimal differ from the optimum on these hard
+    # costs, so a crossed code would show).
     x = _features(3, n=5, s=12, c=6)
     rsm_vals = semantic_rsm(x, kernel="linear", matcher=matcher, layout="ntd", window=4)
     costs = np.einsum("isc,jtc->ijst", x, x).reshape(-1, 12, 12)
@@ -68,3 +68,33 @@ def test_rsm_and_batch_codes_name_the_same_solver(matcher):
     np.testing.assert_allclose(objective.reshape(5, 5), vals, rtol=1e-12)
     off = ~np.eye(5, dtype=bool)
     np.testing.assert_allclose(rsm_vals[off], vals[off], rtol=1e-9)
+
+
+def test_python_tables_equal_native_tables():
+    native = _core.vocabulary()
+    assert dict(voc.METHOD_CODES) == native["method"]
+    assert dict(voc.KERNEL_CODES) == native["kernel"]
+    assert dict(voc.COST_CODES) == native["cost"]
+    assert dict(voc.LAYOUT_CODES) == native["layout"]
+
+
+def test_codes_are_the_documented_ones():
+    native = _core.vocabulary()
+    assert native["method"] == {"hungarian": 0, "greedy": 1, "auction": 2, "batch_optimal": 3, "identity": 4}
+    assert native["kernel"] == {"linear": 0, "cosine": 1, "rbf": 2}
+    assert native["cost"] == {"inner": 0, "cosine": 1}
+    assert native["layout"] == {"feature_major": 0, "position_major": 1}
+
+
+def test_public_names_are_re_exports():
+    assert rsm.MATCHERS == ("hungarian", "greedy", "auction", "batch_optimal")
+    assert rsm.KERNELS == ("linear", "cosine", "rbf")
+    assert rsm.COSTS == ("inner", "cosine")
+    assert lap.METHODS == {m: voc.METHOD_CODES[m] for m in rsm.MATCHERS}
+    assert "identity" not in lap.METHODS
+
+
+def test_lap_binding_rejects_the_rsm_only_identity_code():
+    with pytest.raises(ValueError, match="unknown method code"):
+        _core.lap_solve_batch(np.zeros((1, 2, 2)), False, voc.METHOD_CODES["identity"],
+                              0.0, 7.0, 128, None, None, 1, "t")

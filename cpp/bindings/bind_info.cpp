@@ -2,6 +2,7 @@
 
 #include "core/cpu_features.hpp"
 #include "core/thread_pool.hpp"
+#include "core/vocabulary.hpp"
 
 namespace py = pybind11;
 
@@ -21,6 +22,13 @@ std::string compiler() {
 #endif
 }
 
+template <size_t N>
+py::dict table(const NamedCode (&names)[N]) {
+  py::dict d;
+  for (const NamedCode& e : names) d[e.name] = e.code;
+  return d;
+}
+
 }  // namespace
 
 void register_info(py::module_& m) {
@@ -34,6 +42,14 @@ void register_info(py::module_& m) {
     return d;
   }, "Facts about the compiled core (see semrsm_native.build_info).");
   m.def("available_cores", &available_cores);
+  m.def("vocabulary", []() {
+    py::dict d;
+    d["method"] = table(kMethodNames);
+    d["kernel"] = table(kKernelNames);
+    d["cost"] = table(kCostNames);
+    d["layout"] = table(kLayoutNames);
+    return d;
+  }, "The names and integer codes of core/vocabulary.hpp: {'method'|'kernel'|'cost'|'layout': {name: code}}.");
 }
 
 }  // namespace semrsm::bind

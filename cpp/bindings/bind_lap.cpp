@@ -11,6 +11,7 @@
 
 #include "bindings/common.hpp"
 #include "core/lap/lap.hpp"
+#include "core/vocabulary.hpp"
 
 namespace py = pybind11;
 
@@ -20,8 +21,6 @@ namespace {
 
 // Batches with at most this many cost entries in all run inline (see solve_batch).
 constexpr int64_t kInlineEntries = int64_t{1} << 16;
-
-enum class Method : int { hungarian = 0, greedy = 1, auction = 2, batch_optimal = 3 };
 
 struct Options {
   Method method = Method::hungarian;
@@ -51,13 +50,16 @@ Status solve(const Options& o, const T* cost, int64_t n, int64_t m, const double
     case Method::batch_optimal:
       return lap::batch_optimal_dense<T>(cost, n, m, row_keys, col_keys, o.window, o.maximize,
                                          col4row, objective, ws);
+    case Method::identity:  // an RSM-only code, rejected by make_options
+      break;
   }
   return Status::invalid_argument;
 }
 
 Options make_options(int method, bool maximize, double eps_final, double eps_factor,
                      int64_t window) {
-  if (method < 0 || method > 3) throw py::value_error("unknown method code");
+  // identity (no matching) is an RSM-only code.
+  if (method < 0 || method > static_cast<int>(Method::batch_optimal)) throw py::value_error("unknown method code");
   Options o;
   o.method = static_cast<Method>(method);
   o.maximize = maximize;

@@ -1,45 +1,58 @@
 """The package's vocabulary: every name a user can pass, and its code in the native core.
 
-One home for the kernel, matcher, cost, layout, device and precision names, imported by the
-public functions, the GPU backend, the tile API and the command line, so that adding a name
-means editing this file (and the native side it maps to), not five lists.
-
-The integer codes mirror the native enums they are passed to:
-
-* ``KERNEL_CODE``: ``semrsm::rsm::KernelKind`` (cpp/core/rsm/kernels.hpp);
-* ``RSM_MATCHER_CODE``: ``semrsm::rsm::Matcher`` (cpp/core/rsm/rsm.hpp), where code 0 is
-  ``identity``, the spatio-semantic baseline (position p with position p);
-* ``LAP_METHOD_CODE``: the ``Method`` enum of the assignment binding (cpp/bindings/bind_lap.cpp);
-* ``COST_CODE``: ``semrsm::rsm::CostKind``.
-
-The RSM engine and the assignment binding still number the matchers differently (identity
-first in one, absent in the other); one native enum for both is open work (issue 12), and
-``tests/test_vocabulary.py`` checks these tables against what the extension accepts.
+Every matcher, kernel, cost and layout has one name and one integer code, defined once in
+``cpp/core/vocabulary.hpp`` and exported by ``_core.vocabulary()``; the code tables here are
+built from that export, so Python and C++ cannot disagree. The public functions, the GPU
+backend, the tile API and the command line import their names from here instead of
+declaring their own lists, so adding a name means editing the native header (and, for the
+names only Python knows: devices, precisions, the GPU subset, this file).
 """
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
+from . import _core
+
 __all__ = [
     "KERNELS", "MATCHERS", "GPU_MATCHERS", "COSTS", "LAYOUTS", "DEVICES", "PRECISIONS",
-    "KERNEL_CODE", "RSM_MATCHER_CODE", "LAP_METHOD_CODE", "COST_CODE",
+    "METHOD_CODES", "LAP_METHOD_CODES", "KERNEL_CODES", "COST_CODES", "LAYOUT_CODES",
+    "FEATURE_MAJOR", "POSITION_MAJOR", "LAYOUT_OF",
 ]
 
-#: RSM kernels: functions of the matched linear value and the two sample norms.
-KERNELS = ("linear", "cosine", "rbf")
-#: Matchers of a pair's positions (and methods of the batched assignment solver).
-MATCHERS = ("hungarian", "greedy", "auction", "batch_optimal")
-#: The matchers the CUDA backend implements (batch_optimal runs on the CPU only).
-GPU_MATCHERS = ("hungarian", "greedy", "auction")
-#: Assignment objectives: summed inner products (the paper's) or summed cosines.
-COSTS = ("inner", "cosine")
-#: Input layouts: (N, C, H, W), (N, H, W, C) and (N, T, D).
-LAYOUTS = ("nchw", "nhwc", "ntd")
-#: Where to compute: ``auto`` follows the input (GPU arrays on the GPU).
-DEVICES = ("auto", "cpu", "cuda")
-#: Cost GEMM precisions of the CUDA backend (the CPU computes in the input's precision).
-PRECISIONS = ("float32", "tf32", "bf16")
+_NATIVE = _core.vocabulary()
 
-KERNEL_CODE = {name: code for code, name in enumerate(KERNELS)}
-RSM_MATCHER_CODE = {"identity": 0, **{name: code + 1 for code, name in enumerate(MATCHERS)}}
-LAP_METHOD_CODE = {name: code for code, name in enumerate(MATCHERS)}
-COST_CODE = {name: code for code, name in enumerate(COSTS)}
+#: name -> code of every matcher ("identity" = no matching: the RSM engine's spatio-semantic
+#: baseline, which the assignment binding rejects).
+METHOD_CODES = MappingProxyType(dict(_NATIVE["method"]))
+#: name -> code of the similarity kernels.
+KERNEL_CODES = MappingProxyType(dict(_NATIVE["kernel"]))
+#: name -> code of the matching costs.
+COST_CODES = MappingProxyType(dict(_NATIVE["cost"]))
+#: native sample layout name -> code ("feature_major", "position_major").
+LAYOUT_CODES = MappingProxyType(dict(_NATIVE["layout"]))
+
+
+def _in_code_order(table):
+    return tuple(sorted(table, key=table.__getitem__))
+
+
+#: RSM kernels: functions of the matched linear value and the two sample norms.
+KERNELS: tuple[str, ...] = _in_code_order(KERNEL_CODES)
+#: Matchers of a pair's positions (and methods of the batched assignment solver).
+MATCHERS: tuple[str, ...] = tuple(m for m in _in_code_order(METHOD_CODES) if m != "identity")
+#: Methods of ``linear_sum_assignment_batch`` and their codes.
+LAP_METHOD_CODES = MappingProxyType({m: METHOD_CODES[m] for m in MATCHERS})
+#: The matchers the CUDA backend implements (batch_optimal runs on the CPU only).
+GPU_MATCHERS: tuple[str, ...] = ("hungarian", "greedy", "auction")
+#: Assignment objectives: summed inner products (the paper's) or summed cosines.
+COSTS: tuple[str, ...] = _in_code_order(COST_CODES)
+#: Input layouts: (N, C, H, W), (N, H, W, C) and (N, T, D), and the native layout of each.
+LAYOUTS: tuple[str, ...] = ("nchw", "nhwc", "ntd")
+FEATURE_MAJOR: int = LAYOUT_CODES["feature_major"]
+POSITION_MAJOR: int = LAYOUT_CODES["position_major"]
+LAYOUT_OF = MappingProxyType({"nchw": FEATURE_MAJOR, "nhwc": POSITION_MAJOR, "ntd": POSITION_MAJOR})
+#: Where to compute: ``auto`` follows the input (GPU arrays on the GPU).
+DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
+#: Cost GEMM precisions of the CUDA backend (the CPU computes in the input's precision).
+PRECISIONS: tuple[str, ...] = ("float32", "tf32", "bf16")

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _core
 from ._checks import kernel_list, positive_float
-from ._vocabulary import KERNEL_CODE as _KERNEL_CODE
+from ._vocabulary import KERNEL_CODES as _KERNEL_CODE
 from ._vocabulary import KERNELS
 from .rsm import _apply_kernels, _check_matching_args, _engine, _prepare_pair
 from ._threads import resolve_threads

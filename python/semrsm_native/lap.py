@@ -16,7 +16,7 @@ from . import _core
 from ._arrays import is_torch_tensor, like_input, to_numpy
 from . import _gpu
 from ._threads import resolve_threads
-from ._vocabulary import LAP_METHOD_CODE as METHODS  # name -> native code
+from ._vocabulary import LAP_METHOD_CODES as METHODS  # name -> native code
 
 __all__ = ["linear_sum_assignment", "linear_sum_assignment_batch", "METHODS"]
 

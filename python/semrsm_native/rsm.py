@@ -20,13 +20,14 @@ from ._arrays import like_input, to_numpy
 from ._checks import choice as _choice, kernel_list, positive_float as _positive_float, positive_int
 from ._threads import resolve_threads
 from ._vocabulary import COSTS, KERNELS, LAYOUTS, MATCHERS  # re-exported
-from ._vocabulary import COST_CODE as _COST_CODE
-from ._vocabulary import KERNEL_CODE as _KERNEL_CODE
-from ._vocabulary import RSM_MATCHER_CODE as _MATCHER_CODE
+from ._vocabulary import COST_CODES as _COST_CODE
+from ._vocabulary import KERNEL_CODES as _KERNEL_CODE
+from ._vocabulary import METHOD_CODES as _MATCHER_CODE
+from ._vocabulary import FEATURE_MAJOR as _FEATURE_MAJOR
+from ._vocabulary import POSITION_MAJOR as _POSITION_MAJOR
 
 __all__ = ["semantic_rsm", "spatio_semantic_rsm", "KERNELS", "MATCHERS", "COSTS", "LAYOUTS"]
 
-_FEATURE_MAJOR, _POSITION_MAJOR = 0, 1
 # Per matcher: solve float32 cost matrices in double (the cost GEMM stays float32). Chosen by
 # A/B measurement on the assignment core as built (float32 solves are now the faster ones
 # for every matcher); it changes speed, not results beyond rounding.

@@ -20,13 +20,11 @@
 #include <cstdint>
 
 #include "core/cpu_features.hpp"
+#include "core/vocabulary.hpp"
 
 namespace semrsm::rsm {
 
-enum class Layout : int {
-  feature_major = 0,   // sample stored C x S: element (pos, feat) at [feat * S + pos]
-  position_major = 1,  // sample stored S x C: element (pos, feat) at [pos * C + feat]
-};
+using semrsm::Layout;  // core/vocabulary.hpp
 
 template <class T>
 struct GemmKernels {

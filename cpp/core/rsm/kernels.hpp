@@ -11,10 +11,11 @@
 #include <cmath>
 
 #include "core/hd.hpp"
+#include "core/vocabulary.hpp"
 
 namespace semrsm::rsm {
 
-enum class KernelKind : int { linear = 0, cosine = 1, rbf = 2 };
+using semrsm::KernelKind;  // core/vocabulary.hpp
 
 // The reference code divides each flattened sample by (norm + 1e-13) before the inner product
 // (TaWald/semantic_rsm, sim_func.cosine_sim): a zero-norm sample gets similarity 0, never NaN.

@@ -29,21 +29,13 @@
 #include "core/rsm/kernels.hpp"
 #include "core/status.hpp"
 #include "core/thread_pool.hpp"
+#include "core/vocabulary.hpp"
 
 namespace semrsm::rsm {
 
-enum class Matcher : int {
-  identity = 0,       // no matching: position p with position p (the spatio-semantic RSM)
-  hungarian = 1,      // exact (lap::hungarian)
-  greedy = 2,         // lap::greedy
-  auction = 3,        // lap::auction with Options::auction_eps
-  batch_optimal = 4,  // lap::batch_optimal, windows of Options::window by concept-vector norm
-};
-
-enum class CostKind : int {
-  inner = 0,   // maximise the summed inner products (the paper's objective)
-  cosine = 1,  // maximise the summed cosines of concept vectors; lin is still reported raw
-};
+// The matcher and cost codes are the library's one vocabulary (core/vocabulary.hpp).
+using Matcher = Method;
+using semrsm::CostKind;
 
 // n samples of S positions and C features, contiguous: sample i starts at data + i * S * C.
 template <class T>
