@@ -28,18 +28,25 @@ python -m pip install -q --no-build-isolation --no-deps \
   -C build-dir=build/sanitize \
   -C cmake.define.SEMRSM_CUDA=OFF \
   -C cmake.define.SEMRSM_SANITIZE=address,undefined \
+  -C install.strip=false \
   .
 
 asan_rt=$(gcc -print-file-name=libasan.so)
-if [ ! -e "$asan_rt" ]; then
-  echo "sanitize: gcc has no libasan.so ($asan_rt)" >&2
-  exit 1
-fi
+cxx_rt=$(gcc -print-file-name=libstdc++.so)
+for lib in "$asan_rt" "$cxx_rt"; do
+  if [ ! -e "$lib" ]; then
+    echo "sanitize: gcc cannot find $lib" >&2
+    exit 1
+  fi
+done
 # The interpreter itself (and numpy's caches) "leak" by design at exit, so leak detection is off
 # here, and the RSS test (tests/test_leaks.py) runs in the normal suite only: ASan's quarantine
 # holds freed memory on purpose, so resident memory would grow under it.
-# ASan must be first in the link order, hence the preload; UBSan halts on its first finding.
-export LD_PRELOAD="$asan_rt"
+# ASan must be first in the link order, hence the preload; libstdc++ goes with it because the
+# interpreter does not link it, and ASan's __cxa_throw interceptor must find the real one when it
+# starts (else the first C++ exception aborts: "real___cxa_throw != 0", google/sanitizers#934).
+# UBSan halts on its first finding.
+export LD_PRELOAD="$asan_rt $cxx_rt"
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export CI=1
