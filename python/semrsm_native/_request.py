@@ -35,7 +35,7 @@ class RsmRequest:
 
     func: the public function's name, which every message starts with.
     gpu: where it runs (decided once by :func:`semrsm_native._gpu.wants_gpu`).
-    device: the ``device`` argument as given ("auto" for None), for the GPU's device index.
+    device: where, normalised: "cpu", or on the GPU "cuda" (the inputs' device) or "cuda:k".
     kernels: the kernels to compute, in the order asked for.
     as_dict: a list of kernels was given, so the result is a dict.
     matcher: a name of ``MATCHERS``, or "identity" for the spatio-semantic baseline.
@@ -94,6 +94,14 @@ class RsmRequest:
                 f"{self.func}: x and y must have the same number of features ({layout}), got "
                 f"{fx} and {fy}"
             )
+
+
+def _where(device: str | None, gpu: bool) -> str:
+    """The device a routed call runs on; "auto" on the GPU means the inputs' own device, as
+    plain "cuda" does (host inputs go to the current one)."""
+    if not gpu:
+        return "cpu"
+    return "cuda" if device in (None, "auto") else device
 
 
 def _fits(layout: str, shape: Sequence[int], name: str, func: str) -> None:
@@ -170,7 +178,7 @@ def _request(func, gpu, device, kernel, matcher, cost, layout, window, eps, sigm
     if layout is not None:
         layout = choice(layout, LAYOUTS, "layout", func)
     return RsmRequest(
-        func=func, gpu=gpu, device="auto" if device is None else device, kernels=tuple(kernels),
+        func=func, gpu=gpu, device=_where(device, gpu), kernels=tuple(kernels),
         as_dict=as_dict, matcher=matcher, cost=cost, layout=layout, window=window, eps=eps,
         sigma=sigma, threads=threads, progress=progress,
         return_permutations=return_permutations, precision=precision,
@@ -249,7 +257,7 @@ def lap_request(
     if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
         raise ValueError(f"{func}: window must be a positive integer, got {window!r}")
     return LapRequest(
-        func=func, gpu=gpu, device="auto" if device is None else device, method=method,
+        func=func, gpu=gpu, device=_where(device, gpu), method=method,
         maximize=bool(maximize), threads=resolve_threads(threads, func),
         return_bound=bool(return_bound), eps_final=eps_final, eps_factor=eps_factor,
         window=int(window), row_keys=method_options.get("row_keys"),

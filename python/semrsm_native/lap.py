@@ -15,7 +15,7 @@ import numpy as np
 from . import _core
 from ._arrays import is_torch_tensor, like_input, to_numpy
 from . import _gpu
-from ._request import lap_request
+from ._request import LapRequest, lap_request
 from ._vocabulary import LAP_METHOD_CODES as METHODS  # name -> native code
 
 __all__ = ["linear_sum_assignment", "linear_sum_assignment_batch", "METHODS"]
@@ -208,6 +208,12 @@ def linear_sum_assignment_batch(
     )
     if request.gpu:
         return _gpu.linear_sum_assignment_batch(costs, request)
+    return _solve_batch(costs, request)
+
+
+def _solve_batch(costs: Any, request: LapRequest):
+    """The batch on the CPU core, for a checked request."""
+    func = request.func
     a = to_numpy(costs, func, "costs")
     if a.ndim != 3:
         raise ValueError(f"{func}: expected a stack of matrices (3-D array), got a {a.ndim} array")
