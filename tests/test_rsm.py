@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 
@@ -409,43 +408,16 @@ def test_engine_under_each_simd_env(level):
     assert out.stdout.strip() == level
 
 
-def test_gil_released_while_computing():
-    # While one thread computes an RSM (about a second), another runs Python. Were the GIL held
-    # in the native call, the spinning thread could only run for one switch interval (5 ms)
-    # before the call starts; we ask for ten times that much spinning, a margin that holds
-    # even when other processes take most of the CPU.
-    rng = np.random.default_rng(18)
-    x = relu_features(rng, (150, 64, 10, 10), np.float32)
-    spins, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < 0.05:
-        spins += 1
-    per_50ms = spins
-    started, finished = threading.Event(), threading.Event()
-
-    def work():
-        started.set()
-        semantic_rsm(x, threads=1)
-        finished.set()
-
-    t = threading.Thread(target=work)
-    t.start()
-    started.wait()
-    spins = 0
-    while not finished.is_set():
-        spins += 1
-    t.join()
-    per_switch = per_50ms * sys.getswitchinterval() / 0.05
-    assert spins > 10 * per_switch
+# The GIL test (progress of another thread, counted without a clock): tests/test_gil_released.py.
 
 
 def test_ctrl_c_interrupts_a_long_rsm():
     code = textwrap.dedent(
         """
-        import time, numpy as np
+        import numpy as np
         from semrsm_native import semantic_rsm
         x = np.maximum(np.random.default_rng(0).standard_normal((400, 64, 14, 14)), 0).astype(np.float32)
         print("ready", flush=True)
-        t0 = time.perf_counter()
         try:
             semantic_rsm(x, threads=2)
             print("finished", flush=True)
@@ -453,7 +425,10 @@ def test_ctrl_c_interrupts_a_long_rsm():
             print("interrupted", flush=True)
         """
     )
-    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    # SIGINT at its default in the child: one started from a background job inherits it
+    # ignored, and Python then installs no KeyboardInterrupt handler.
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert p.stdout.readline().strip() == "ready"
     time.sleep(1.0)
     p.send_signal(signal.SIGINT)
