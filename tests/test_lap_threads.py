@@ -50,7 +50,7 @@ def test_threads_argument_and_env(monkeypatch):
 def test_ctrl_c_stops_a_long_batch():
     script = textwrap.dedent(
         """
-        import sys, time, numpy as np
+        import sys, numpy as np
         from semrsm_native import linear_sum_assignment_batch
         # ~8 ms per problem (a slow epsilon schedule) in 100 MB: seconds of work in all,
         # while each running task ends soon after the signal.
@@ -58,12 +58,11 @@ def test_ctrl_c_stops_a_long_batch():
         slow = dict(method="auction", eps_final=1e-12, eps_factor=1.1)
         linear_sum_assignment_batch(costs[:4], threads=2, **slow)  # warm the pool
         print("start", flush=True)
-        t0 = time.monotonic()
         try:
             linear_sum_assignment_batch(costs, threads=2, **slow)
-            print("finished", time.monotonic() - t0, flush=True)
+            print("finished", flush=True)
         except KeyboardInterrupt:
-            print("interrupted", time.monotonic(), flush=True)
+            print("interrupted", flush=True)
             # the pool is usable again: nothing of the cancelled job is still running
             col, obj = linear_sum_assignment_batch(costs[:40], threads=2)
             print("ok", obj.shape[0], flush=True)
