@@ -165,10 +165,10 @@ def test_batch_matchers_cancel(method):
 
 @pytest.mark.parametrize("matcher", ["hungarian", "greedy", "auction", "batch_optimal"])
 def test_rsm_matchers_cancel(matcher):
-    # 400 samples of 196 positions: 79,800 pairs, tens of seconds to minutes of work.
+    # 200 samples of 196 positions: 19,900 pairs, seconds to tens of seconds of work.
     setup = f"""
     rng = np.random.default_rng(2)
-    x = np.maximum(rng.standard_normal((400, 64, 14, 14)), 0).astype(np.float32)
+    x = np.maximum(rng.standard_normal((200, 64, 14, 14)), 0).astype(np.float32)
     expected = sn.semantic_rsm(x[:6], matcher="{matcher}", window=32, threads=1)
     """
     call = f'sn.semantic_rsm(x, matcher="{matcher}", window=32, threads=2)'
