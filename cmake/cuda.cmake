@@ -51,8 +51,11 @@ set_target_properties(_cuda PROPERTIES
   CUDA_SEPARABLE_COMPILATION OFF
   CUDA_VISIBILITY_PRESET hidden)
 target_link_libraries(_cuda PRIVATE semrsm_core CUDA::cudart_static)
+# -Xfatbin=-compress-all: every architecture's image and the PTX stored compressed (the driver
+# decompresses the one it loads), which keeps the wheel small with three architectures inside.
 target_compile_options(_cuda PRIVATE
-  $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -lineinfo -Xcudafe --diag_suppress=20012>)
+  $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -lineinfo -Xcudafe --diag_suppress=20012
+  -Xfatbin=-compress-all>)
 string(REPLACE ";" "," _semrsm_archs_str "${CMAKE_CUDA_ARCHITECTURES}")
 target_compile_definitions(_cuda PRIVATE
   SEMRSM_CUDA_ARCHS="${_semrsm_archs_str}"
