@@ -11,6 +11,7 @@
 
 #include "bindings/common.hpp"
 #include "core/lap/lap.hpp"
+#include "core/lap/solve.hpp"
 #include "core/vocabulary.hpp"
 
 namespace py = pybind11;
@@ -22,45 +23,11 @@ namespace {
 // Batches with at most this many cost entries in all run inline (see solve_batch).
 constexpr int64_t kInlineEntries = int64_t{1} << 16;
 
-struct Options {
-  Method method = Method::hungarian;
-  bool maximize = false;
-  lap::AuctionOptions auction;
-  int64_t window = 128;
-};
-
-// Solves problem `cost` (n x m) with the chosen method; keys only for batch_optimal.
-template <class T>
-Status solve(const Options& o, const T* cost, int64_t n, int64_t m, const double* row_keys,
-             const double* col_keys, int64_t* col4row, double* objective, double* bound,
-             lap::Workspace& ws) {
-  *bound = 0.0;
-  switch (o.method) {
-    case Method::hungarian:
-      return lap::hungarian<T>(cost, n, m, o.maximize, col4row, objective, ws);
-    case Method::greedy:
-      return lap::greedy<T>(cost, n, m, o.maximize, col4row, objective, ws);
-    case Method::auction: {
-      lap::AuctionReport report;
-      const Status st = lap::auction<T>(cost, n, m, o.maximize, o.auction, col4row, objective,
-                                        nullptr, &report, ws);
-      *bound = report.bound;
-      return st;
-    }
-    case Method::batch_optimal:
-      return lap::batch_optimal_dense<T>(cost, n, m, row_keys, col_keys, o.window, o.maximize,
-                                         col4row, objective, ws);
-    case Method::identity:  // an RSM-only code, rejected by make_options
-      break;
-  }
-  return Status::invalid_argument;
-}
-
-Options make_options(int method, bool maximize, double eps_final, double eps_factor,
-                     int64_t window) {
+lap::SolveOptions make_options(int method, bool maximize, double eps_final, double eps_factor,
+                               int64_t window) {
   // identity (no matching) is an RSM-only code.
   if (method < 0 || method > static_cast<int>(Method::batch_optimal)) throw py::value_error("unknown method code");
-  Options o;
+  lap::SolveOptions o;
   o.method = static_cast<Method>(method);
   o.maximize = maximize;
   o.auction.eps_final = eps_final;
@@ -99,7 +66,7 @@ py::tuple solve_one(py::array_t<T, py::array::c_style> cost, bool maximize, int 
                     double eps_final, double eps_factor, int64_t window, KeyArray row_keys,
                     KeyArray col_keys) {
   if (cost.ndim() != 2) throw py::value_error("expected a matrix (2-D array)");
-  const Options o = make_options(method, maximize, eps_final, eps_factor, window);
+  const lap::SolveOptions o = make_options(method, maximize, eps_final, eps_factor, window);
   const int64_t n = cost.shape(0), m = cost.shape(1);
   const double* rk = row_keys ? row_keys->data() : nullptr;
   const double* ck = col_keys ? col_keys->data() : nullptr;
@@ -109,7 +76,8 @@ py::tuple solve_one(py::array_t<T, py::array::c_style> cost, bool maximize, int 
   {
     py::gil_scoped_release release;
     lap::Workspace ws;
-    st = solve<T>(o, cost.data(), n, m, rk, ck, col4row.mutable_data(), &objective, &bound, ws);
+    st = lap::solve<T>(o, lap::Problem<T>{n, m, cost.data(), nullptr, nullptr, rk, ck},
+                       lap::Solution{col4row.mutable_data(), &objective, &bound}, ws);
   }
   if (st != Status::ok) throw_status(st, "");
   return py::make_tuple(col4row, objective, bound);
@@ -122,7 +90,7 @@ py::tuple solve_batch(py::array_t<T, py::array::c_style> costs, bool maximize, i
                       double eps_final, double eps_factor, int64_t window, KeyArray row_keys,
                       KeyArray col_keys, int threads, const std::string& func) {
   if (costs.ndim() != 3) throw py::value_error(func + ": expected a (B, n, m) array");
-  const Options o = make_options(method, maximize, eps_final, eps_factor, window);
+  const lap::SolveOptions o = make_options(method, maximize, eps_final, eps_factor, window);
   const int64_t B = costs.shape(0), n = costs.shape(1), m = costs.shape(2);
   const double* rk = row_keys ? row_keys->data() : nullptr;
   const double* ck = col_keys ? col_keys->data() : nullptr;
@@ -135,8 +103,9 @@ py::tuple solve_batch(py::array_t<T, py::array::c_style> costs, bool maximize, i
   double* obj = objective.mutable_data();
   double* bnd = bound.mutable_data();
   const auto task = [&](int64_t b, int slot) {
-    status[b] = solve<T>(o, data + b * n * m, n, m, rk ? rk + b * n : nullptr,
-                         ck ? ck + b * m : nullptr, out + b * n, obj + b, bnd + b, ws[slot]);
+    const lap::Problem<T> p{n, m, data + b * n * m, nullptr, nullptr, rk ? rk + b * n : nullptr,
+                            ck ? ck + b * m : nullptr};
+    status[b] = lap::solve<T>(o, p, lap::Solution{out + b * n, obj + b, bnd + b}, ws[slot]);
   };
   if (B == 1 || B * n * m <= kInlineEntries) {
     // A small job (well under a few ms) runs on the calling thread: handing it to the pool

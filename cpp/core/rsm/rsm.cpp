@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/lap/lap.hpp"
+#include "core/lap/solve.hpp"
 
 namespace semrsm::rsm {
 namespace {
@@ -124,8 +125,12 @@ class Engine {
         opts_(opts),
         out_(out),
         K_(gemm_kernels<T>(simd_level())) {
-    full_cost_ = opts.matcher == Matcher::hungarian || opts.matcher == Matcher::greedy ||
-                 opts.matcher == Matcher::auction;
+    full_cost_ = lap::needs_dense_cost(opts.matcher);
+    // Every solver minimises the negated inner products (see pair()).
+    solve_opts_.method = opts.matcher;
+    solve_opts_.maximize = false;
+    solve_opts_.auction.eps_final = opts.auction_eps;
+    solve_opts_.window = std::max<int64_t>(opts.window, 1);
     // The objective of an inner-product cost is the matched linear value itself; a cosine
     // cost or an RBF request needs sums over the raw permuted vectors.
     direct_lin_ = opts.cost == CostKind::cosine || opts.matcher == Matcher::identity;
@@ -210,24 +215,14 @@ class Engine {
   }
 
  private:
-  // `cost` is this pair's scratch buffer: the exact solver may work in it in place.
+  // `cost` is this pair's scratch buffer (S_x x S_y): the exact solver may work in it in place.
   template <class L>
-  Status solve(L* cost, int64_t n, int64_t m, int64_t* col4row, double* obj,
-               lap::Workspace& ws) const {
-    switch (opts_.matcher) {
-      case Matcher::hungarian:
-        if (n == m) return lap::hungarian_square_inplace<L>(cost, n, false, col4row, obj, ws);
-        return lap::hungarian<L>(cost, n, m, false, col4row, obj, ws);
-      case Matcher::greedy:
-        return lap::greedy<L>(cost, n, m, false, col4row, obj, ws);
-      case Matcher::auction: {
-        lap::AuctionOptions ao;
-        ao.eps_final = opts_.auction_eps;
-        return lap::auction<L>(cost, n, m, false, ao, col4row, obj, nullptr, nullptr, ws);
-      }
-      default:
-        return Status::invalid_argument;
-    }
+  Status solve_dense(L* cost, int64_t* col4row, double* obj, lap::Workspace& ws) const {
+    lap::Problem<L> p;
+    p.n = x_.S;
+    p.m = y_.S;
+    p.scratch = cost;
+    return lap::solve<L>(solve_opts_, p, lap::Solution{col4row, obj, nullptr}, ws);
   }
 
   Status pair(int64_t i, int64_t j, const T* pa, const T* pb, SlotWork<T>& w) {
@@ -252,9 +247,9 @@ class Engine {
       K_.gemm(pa, Sx, pb, Sy, C, w.cost.data(), Sy, true);
       if (widen_) {
         w.cost64.assign(w.cost.begin(), w.cost.end());
-        st = solve<double>(w.cost64.data(), Sx, Sy, col4row, &objective, w.ws);
+        st = solve_dense<double>(w.cost64.data(), col4row, &objective, w.ws);
       } else {
-        st = solve<T>(w.cost.data(), Sx, Sy, col4row, &objective, w.ws);
+        st = solve_dense<T>(w.cost.data(), col4row, &objective, w.ws);
       }
     } else if (widen_) {
       st = batch_optimal<double>(xi, yj, i, j, col4row, &objective, w);
@@ -312,7 +307,7 @@ class Engine {
     for (int64_t p = 0; p < Sx; ++p) w.keys_x[p] = std::sqrt(px[p]);
     for (int64_t q = 0; q < Sy; ++q) w.keys_y[q] = std::sqrt(py[q]);
     const bool cos = opts_.cost == CostKind::cosine;
-    const int64_t win = std::max<int64_t>(opts_.window, 1);
+    const int64_t win = solve_opts_.window;
     w.ga.resize(static_cast<size_t>(K_.packed_a_size(std::min(win, Sx), C)));
     w.gb.resize(static_cast<size_t>(K_.packed_b_size(std::min(win, Sy), C)));
     // Only the window blocks are ever computed: gather the window's vectors, then GEMM.
@@ -332,8 +327,13 @@ class Engine {
         for (int64_t e = 0; e < nr * nc; ++e) out[e] = static_cast<L>(w.cost[e]);
       }
     };
-    return lap::batch_optimal<L>(Sx, Sy, w.keys_x.data(), w.keys_y.data(), win, block, false,
-                                 col4row, objective, w.ws);
+    lap::Problem<L> p;
+    p.n = Sx;
+    p.m = Sy;
+    p.blocks = &block;
+    p.row_keys = w.keys_x.data();
+    p.col_keys = w.keys_y.data();
+    return lap::solve<L>(solve_opts_, p, lap::Solution{col4row, objective, nullptr}, w.ws);
   }
 
   void store(int64_t i, int64_t j, int64_t m, double lin, double d2) {
@@ -351,7 +351,8 @@ class Engine {
   const Options opts_;
   const Output out_;
   const GemmKernels<T>& K_;
-  bool full_cost_ = true;
+  lap::SolveOptions solve_opts_;
+  bool full_cost_ = true;  // the matcher needs the whole S_x x S_y matrix
   bool direct_lin_ = false;
   bool widen_ = false;  // float32 costs handed to the solvers in double
 };
