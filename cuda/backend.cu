@@ -141,7 +141,7 @@ constexpr int kMinResidentWarpsForSmem = 8;
 // Launch of the warp-per-problem LAP kernel with its shared-memory plan.
 template <class T, class Sink>
 void launch_lap(const char* func, int device, cudaStream_t stream, ProblemCost<T> pc, int64_t B, int n,
-                int m, double sign, int method, double eps_rel, double eps_factor, Placement placement,
+                int m, double sign, Method method, double eps_rel, double eps_factor, Placement placement,
                 const Sink& sink, std::vector<DevBuf>& keep) {
   if (B == 0) return;
   const DeviceProps dp = props(device, func);
@@ -475,7 +475,7 @@ void lap_batch_t(const LapRequest& r, cudaStream_t stream) {
     if (st[static_cast<size_t>(b)] != 0)
       throw std::invalid_argument(std::string(func) + ": problem " + std::to_string(b) +
                                   ": matrix contains invalid numeric entries");
-    if (r.method == shared::kAuction && inf[static_cast<size_t>(b)])
+    if (r.method == Method::auction && inf[static_cast<size_t>(b)])
       throw std::invalid_argument(std::string(func) + ": problem " + std::to_string(b) +
                                   ": method='auction' on the GPU needs finite costs (use 'hungarian' for "
                                   "forbidden entries)");

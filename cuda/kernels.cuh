@@ -150,7 +150,7 @@ struct LapLaunch {
   int64_t B;                // problems
   int n, m;                 // rows and columns of every problem
   double sign;              // +1 minimise, -1 maximise
-  int method;               // shared::kHungarian / kGreedy / kAuction
+  Method method;            // hungarian, greedy or auction (sh::team_method)
   double eps_rel, eps_factor;
   int64_t per_warp;         // dynamic shared bytes per warp
   int scratch_in_smem;
@@ -174,7 +174,7 @@ __global__ void __launch_bounds__(128) lap_warp_kernel(LapLaunch L, ProblemCost<
   const int gwarp = blockIdx.x * (blockDim.x >> 5) + warp;
   unsigned char* mine = smem + static_cast<int64_t>(warp) * L.per_warp;
   const int n = L.n, m = L.m;
-  const bool transpose_smem = (L.method == sh::kHungarian) && n > m;
+  const bool transpose_smem = (L.method == Method::hungarian) && n > m;
   const int64_t cost_bytes = kCostSmem ? sh::align16(static_cast<int64_t>(n) * m * sizeof(T)) : 0;
   unsigned char* scratch_base =
       L.scratch_in_smem ? mine + cost_bytes : L.gscratch + static_cast<int64_t>(gwarp) * L.gscratch_stride;

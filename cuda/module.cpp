@@ -54,10 +54,12 @@ py::dict build_info() {
   return d;
 }
 
-int method_code(const std::string& m, const char* func) {
-  if (m == "hungarian") return sh::kHungarian;
-  if (m == "greedy") return sh::kGreedy;
-  if (m == "auction") return sh::kAuction;
+// A matcher name through the library's one name table (core/vocabulary.hpp); only the
+// methods the team matchers implement run on the GPU.
+semrsm::Method method_code(const std::string& m, const char* func) {
+  const int code = semrsm::code_of(semrsm::kMethodNames, m);
+  if (code >= 0 && sh::team_method(static_cast<semrsm::Method>(code)))
+    return static_cast<semrsm::Method>(code);
   throw py::value_error(std::string(func) + ": unknown method '" + m +
                         "' (the GPU runs 'hungarian', 'greedy' and 'auction')");
 }
@@ -83,7 +85,7 @@ py::tuple host_solve(py::array_t<T, py::array::c_style | py::array::forcecast> c
                      const std::string& method, double eps_rel, double eps_factor, int team) {
   if (costs.ndim() != 3) throw py::value_error("host_solve: expected (B, n, m)");
   if (team < 0 || team > 64) throw py::value_error("host_solve: team must be in [0, 64]");
-  const int mcode = method_code(method, "host_solve");
+  const semrsm::Method mcode = method_code(method, "host_solve");
   const int64_t B = costs.shape(0);
   const int n = static_cast<int>(costs.shape(1)), m = static_cast<int>(costs.shape(2));
   py::array_t<int64_t> col({B, static_cast<int64_t>(n)});
@@ -145,7 +147,7 @@ py::array_t<int64_t> host_pairs(int64_t n, int64_t m, bool symmetric, int64_t k0
 template <class T>
 py::tuple host_rsm(py::array_t<T> x, py::object yobj, const std::string& method, bool cosine_cost,
                    int64_t tile_pairs) {
-  const int mcode = method_code(method, "host_rsm");
+  const semrsm::Method mcode = method_code(method, "host_rsm");
   const bool symmetric = yobj.is_none();
   py::array_t<T> y = symmetric ? x : yobj.cast<py::array_t<T>>();
   if (x.ndim() != 3 || y.ndim() != 3 || x.shape(2) != y.shape(2))

@@ -23,6 +23,7 @@
 #include <cstdint>
 
 #include "core/hd.hpp"
+#include "core/vocabulary.hpp"
 
 namespace semrsm::shared {
 
@@ -367,13 +368,17 @@ SEMRSM_HD int auction_solve(const Team& team, const CostView<T>& cost, int n, in
 }
 
 // ---------------------------------------------------------------------------------------
-// Entry used by both backends: orients the problem so that the exact solver sees n <= m,
-// runs the method and writes col4row[0..n) (-1 for unassigned rows). `s` comes from
-// scratch_bytes(n, m); its i3 array (unused by the matchers) holds a transposed solution.
-enum : int { kHungarian = 0, kGreedy = 1, kAuction = 2 };
+// The methods of core/vocabulary.hpp written here for a team (the GPU's matchers).
+SEMRSM_HD constexpr bool team_method(Method method) {
+  return method == Method::hungarian || method == Method::greedy || method == Method::auction;
+}
 
+// Entry used by both backends: orients the problem so that the exact solver sees n <= m,
+// runs the method (one of team_method; anything else runs the exact solver) and writes
+// col4row[0..n) (-1 for unassigned rows). `s` comes from scratch_bytes(n, m); its i3 array
+// (unused by the matchers) holds a transposed solution.
 template <class Team, class T>
-SEMRSM_HD int solve_problem(const Team& team, const CostView<T>& cost, int n, int m, int method,
+SEMRSM_HD int solve_problem(const Team& team, const CostView<T>& cost, int n, int m, Method method,
                             double eps_rel, double eps_factor, Scratch s, int* col4row,
                             double* bound, double* eps_used) {
   *bound = 0.0;
@@ -383,8 +388,8 @@ SEMRSM_HD int solve_problem(const Team& team, const CostView<T>& cost, int n, in
     team.sync();
     return kOk;
   }
-  if (method == kGreedy) return greedy_solve(team, cost, n, m, s, col4row);
-  if (method == kAuction)
+  if (method == Method::greedy) return greedy_solve(team, cost, n, m, s, col4row);
+  if (method == Method::auction)
     return auction_solve(team, cost, n, m, eps_rel, eps_factor, s, col4row, bound, eps_used);
   if (n <= m) return jv_solve(team, cost, n, m, s, col4row);
   // n > m: solve the transpose (m rows) and invert its assignment.
