@@ -14,6 +14,7 @@
 
 #include <cstdint>
 
+#include "core/rsm/kernels.hpp"
 #include "core/shared/lap_team.hpp"
 #include "pairs.hpp"
 #include "pipeline.hpp"
@@ -321,16 +322,17 @@ __global__ void unmatched_d2_kernel(int64_t n, int64_t m, int symmetric, const d
   d2[e] = (symmetric && i == j) ? 0.0 : xsq[i] + ysq[j];
 }
 
-// sigma = sqrt(lower median of the candidates) + 1e-3, as torch.median in the reference code.
+// The reference bandwidth from the lower median of the candidates (the lower middle, as
+// torch.median in the reference code), by the CPU engine's formula (core/rsm/kernels.hpp).
 __global__ void rbf_sigma_kernel(const double* sorted, const unsigned long long* count,
                                  double user_sigma, double* sigma) {
   if (user_sigma > 0.0) { *sigma = user_sigma; return; }
   const unsigned long long c = *count;
-  *sigma = c == 0 ? 1e-3 : sqrt(sorted[(c - 1) / 2]) + 1e-3;
+  *sigma = rsm::rbf_sigma_from_median(c == 0 ? 0.0 : sorted[(c - 1) / 2]);
 }
 
-// cosine = lin / ((|x_i| + 1e-13) (|y_j| + 1e-13)) as in the reference code and the CPU
-// engine (0 for a zero sample, never NaN); rbf = exp(-d^2 / (2 sigma^2)).
+// Cosine and RBF values from the matched linear values, d^2 and the sample norms, by the CPU
+// engine's formulas and constants (core/rsm/kernels.hpp).
 __global__ void finish_kernel(int64_t n, int64_t m, const double* xsq, const double* ysq,
                               const double* linear, const double* d2, double* cosine, double* rbf,
                               const double* sigma) {
@@ -339,11 +341,10 @@ __global__ void finish_kernel(int64_t n, int64_t m, const double* xsq, const dou
   const int64_t i = e / m, j = e % m;
   const double lin = linear[e];
   if (cosine) {
-    cosine[e] = lin / ((sqrt(xsq[i]) + 1e-13) * (sqrt(ysq[j]) + 1e-13));
+    cosine[e] = rsm::cosine_from_linear(lin, xsq[i], ysq[j]);
   }
   if (rbf) {
-    const double s = *sigma;
-    rbf[e] = exp(-d2[e] / (2.0 * s * s));
+    rbf[e] = rsm::rbf_from_d2(d2[e], *sigma);
   }
 }
 

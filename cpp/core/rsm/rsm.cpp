@@ -498,7 +498,7 @@ double rbf_default_sigma(const double* d2, int64_t n, int64_t m, bool self) {
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
     med = v[k];
   }
-  return std::sqrt(med) + kRbfSigmaOffset;
+  return rbf_sigma_from_median(med);
 }
 
 template Status sample_norms<float>(const Samples<float>&, int, double*, double*, int64_t*,
