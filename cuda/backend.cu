@@ -146,8 +146,8 @@ void launch_lap(const char* func, int device, cudaStream_t stream, ProblemCost<T
   if (B == 0) return;
   const DeviceProps dp = props(device, func);
   const int64_t K = std::max(n, m);
-  const int64_t scratch_total = shared::scratch_bytes(n, m) + shared::align16(4 * K);
-  const int64_t cost_bytes = shared::align16(static_cast<int64_t>(n) * m * sizeof(T));
+  const int64_t scratch_total = lap_team::scratch_bytes(n, m) + lap_team::align16(4 * K);
+  const int64_t cost_bytes = lap_team::align16(static_cast<int64_t>(n) * m * sizeof(T));
   const bool fits = cost_bytes + scratch_total <= dp.smem_optin;
   const bool worth_it = fits && (dp.smem_per_sm / (cost_bytes + scratch_total)) >= kMinResidentWarpsForSmem;
   if (placement == Placement::shared && !fits)
@@ -487,7 +487,7 @@ void lap_batch_t(const LapRequest& r, cudaStream_t stream) {
   check(cudaMemcpyAsync(st.data(), status, st.size() * sizeof(int), cudaMemcpyDeviceToHost, stream), func, "copy");
   check(cudaStreamSynchronize(stream), func, "solve");
   for (int64_t b = 0; b < r.B; ++b)
-    if (st[static_cast<size_t>(b)] == shared::kInfeasible)
+    if (st[static_cast<size_t>(b)] == lap_team::kInfeasible)
       throw std::invalid_argument(std::string(func) + ": problem " + std::to_string(b) +
                                   ": cost matrix is infeasible");
 }

@@ -4,7 +4,7 @@
 // from DLPack / __cuda_array_interface__ / data_ptr, so no framework is linked here. Importing
 // this module touches no CUDA API, which is why it imports on machines without a driver.
 //
-// host_solve() runs the shared matchers (cpp/core/shared/lap_team.hpp) on the CPU with a team
+// host_solve() runs the GPU's LAP matchers (lap_team.hpp) on the CPU with a team
 // of N threads, the same SPMD code the GPU runs with a warp per problem: the CPU test suite
 // checks it against scipy wherever this module is built, GPU or not.
 #include <pybind11/numpy.h>
@@ -20,14 +20,14 @@
 #include <vector>
 
 #include "backend.hpp"
-#include "core/shared/lap_team.hpp"
+#include "lap_team.hpp"
 #include "host_team.hpp"
 #include "pairs.hpp"
 #include "pipeline.hpp"
 
 namespace py = pybind11;
 namespace cb = semrsm::cudabk;
-namespace sh = semrsm::shared;
+namespace lt = semrsm::cudabk::lap_team;
 
 namespace {
 
@@ -58,7 +58,7 @@ py::dict build_info() {
 // methods the team matchers implement run on the GPU.
 semrsm::Method method_code(const std::string& m, const char* func) {
   const int code = semrsm::code_of(semrsm::kMethodNames, m);
-  if (code >= 0 && sh::team_method(static_cast<semrsm::Method>(code)))
+  if (code >= 0 && lt::team_method(static_cast<semrsm::Method>(code)))
     return static_cast<semrsm::Method>(code);
   throw py::value_error(std::string(func) + ": unknown method '" + m +
                         "' (the GPU runs 'hungarian', 'greedy' and 'auction')");
@@ -98,28 +98,28 @@ py::tuple host_solve(py::array_t<T, py::array::c_style | py::array::forcecast> c
   int32_t* ps = status.mutable_data();
   {
     py::gil_scoped_release release;
-    std::vector<unsigned char> scratch(static_cast<size_t>(sh::scratch_bytes(n, m)) + 16);
+    std::vector<unsigned char> scratch(static_cast<size_t>(lt::scratch_bytes(n, m)) + 16);
     std::vector<int> c4r(static_cast<size_t>(n) + 1);
     for (int64_t b = 0; b < B; ++b) {
       const T* g = base + b * static_cast<int64_t>(n) * m;
-      const sh::CostView<T> view{g, m, 1, maximize ? -1.0 : 1.0};
-      const sh::Scratch s = sh::Scratch::carve(scratch.data(), n, m);
+      const lt::CostView<T> view{g, m, 1, maximize ? -1.0 : 1.0};
+      const lt::Scratch s = lt::Scratch::carve(scratch.data(), n, m);
       double bnd = 0.0, eps_used = 0.0;
       int st;
       if (team == 0) {
-        st = sh::solve_problem(sh::SeqTeam{}, view, n, m, mcode, eps_rel, eps_factor, s, c4r.data(), &bnd,
+        st = lt::solve_problem(lt::SeqTeam{}, view, n, m, mcode, eps_rel, eps_factor, s, c4r.data(), &bnd,
                                &eps_used);
       } else {
         st = cb::run_team(team, [&](cb::ThreadTeam& t) {
           double b2 = 0.0, e2 = 0.0;
-          const int r = sh::solve_problem(t, view, n, m, mcode, eps_rel, eps_factor, s, c4r.data(), &b2, &e2);
+          const int r = lt::solve_problem(t, view, n, m, mcode, eps_rel, eps_factor, s, c4r.data(), &b2, &e2);
           if (t.rank() == 0) { bnd = b2; eps_used = e2; }
           return r;
         });
       }
       double o = 0.0;
       for (int r = 0; r < n; ++r) {
-        const int c = st == sh::kOk ? c4r[static_cast<size_t>(r)] : -1;
+        const int c = st == lt::kOk ? c4r[static_cast<size_t>(r)] : -1;
         pc[b * n + r] = c;
         if (c >= 0) o += static_cast<double>(g[static_cast<int64_t>(r) * m + c]);
       }
@@ -195,7 +195,7 @@ py::tuple host_rsm(py::array_t<T> x, py::object yobj, const std::string& method,
     using Tile = cb::PairTile<T, T, false>;
     std::vector<T> As(cb::kBK * (cb::kBM + 4)), Bs(cb::kBK * (cb::kBN + 4));
     std::vector<T> acc(256 * 16);
-    std::vector<unsigned char> scratch(static_cast<size_t>(sh::scratch_bytes(S1, S2)) + 16);
+    std::vector<unsigned char> scratch(static_cast<size_t>(lt::scratch_bytes(S1, S2)) + 16);
     std::vector<int> c4r(static_cast<size_t>(S1) + 1);
     const float* px = cosine_cost ? xpn.data() : nullptr;
     const float* py_ = cosine_cost ? (symmetric ? xpn.data() : ypn.data()) : nullptr;
@@ -223,11 +223,11 @@ py::tuple host_rsm(py::array_t<T> x, py::object yobj, const std::string& method,
       const cb::RsmSink<T> sink{pm, px, py_, lin, pp, dd, ax, ay, static_cast<int>(C), symmetric ? xsq.data() : ysq.data()};
       for (int64_t p = 0; p < P; ++p) {  // the LAP kernel's loop body, one problem at a time
         const T* g = buf.data() + p * pair_elems;
-        const sh::CostView<T> view{g, S2, 1, -1.0};
-        const sh::Scratch s = sh::Scratch::carve(scratch.data(), S1, S2);
+        const lt::CostView<T> view{g, S2, 1, -1.0};
+        const lt::Scratch s = lt::Scratch::carve(scratch.data(), S1, S2);
         double bnd = 0.0, eps_used = 0.0;
-        const int st = sh::solve_problem(sh::SeqTeam{}, view, S1, S2, mcode, 0.0, 7.0, s, c4r.data(), &bnd, &eps_used);
-        sink(sh::SeqTeam{}, p, g, S2, 1, c4r.data(), S1, S2, st, bnd);
+        const int st = lt::solve_problem(lt::SeqTeam{}, view, S1, S2, mcode, 0.0, 7.0, s, c4r.data(), &bnd, &eps_used);
+        sink(lt::SeqTeam{}, p, g, S2, 1, c4r.data(), S1, S2, st, bnd);
       }
     }
   }

@@ -1,7 +1,14 @@
-// Dense LAP matchers written once for a *team* of cooperating workers: the CPU runs them with
-// a team of one (SeqTeam), the CUDA backend with one warp per problem (WarpTeam in
-// cuda/team.cuh), and the CPU tests with a team of real threads (ThreadTeam in
-// cuda/host_team.hpp), so the tests exercise the same partitioning the GPU runs.
+// The CUDA backend's dense LAP matchers (exact JV, greedy, auction), written once for a
+// *team* of cooperating workers: the GPU runs them with one warp per problem (WarpTeam in
+// team.cuh). The host teams (SeqTeam below, ThreadTeam in host_team.hpp) exist only so that
+// the test suite can run this very code on the CPU, with a warp's partitioning, on machines
+// without a GPU (the host_* test hooks).
+//
+// The CPU library does not use this file. Its solvers live in cpp/core/lap (jv.cpp,
+// greedy.cpp, auction.cpp behind lap::solve): one thread per problem, SIMD kernels chosen at
+// run time, a float solve repaired in double, workspaces reused across a batch. A team of one
+// running the SPMD code below would give up all of that, so each algorithm exists once per
+// backend; the tests hold both to scipy (exact) and to the same tie-breaking rules (greedy).
 //
 // Team contract (every member calls every function in the same order, SPMD style):
 //   rank(), size()       member index and team size;
@@ -25,7 +32,7 @@
 #include "core/hd.hpp"
 #include "core/vocabulary.hpp"
 
-namespace semrsm::shared {
+namespace semrsm::cudabk::lap_team {
 
 enum : int { kOk = 0, kInfeasible = 1, kInvalid = 2 };
 
@@ -403,4 +410,4 @@ SEMRSM_HD int solve_problem(const Team& team, const CostView<T>& cost, int n, in
   return kOk;
 }
 
-}  // namespace semrsm::shared
+}  // namespace semrsm::cudabk::lap_team
