@@ -2,7 +2,7 @@
 // *team* of cooperating workers: the GPU runs them with one warp per problem (WarpTeam in
 // team.cuh). The host teams (SeqTeam below, ThreadTeam in host_team.hpp) exist only so that
 // the test suite can run this very code on the CPU, with a warp's partitioning, on machines
-// without a GPU (the host_* test hooks).
+// without a GPU (semrsm_native._cuda_testing).
 //
 // The CPU library does not use this file. Its solvers live in cpp/core/lap (jv.cpp,
 // greedy.cpp, auction.cpp behind lap::solve): one thread per problem, SIMD kernels chosen at

@@ -1,5 +1,5 @@
 // Host/device pieces of the RSM pipeline: compiled into the kernels (kernels.cuh) and into
-// the CPU emulation of the GPU pipeline in module.cpp (host_rsm), which the CPU tests compare
+// the CPU emulation of the GPU pipeline in testing/module.cpp (host_rsm), which the CPU tests compare
 // with the CPU engine, so the GEMM tiling, the pair mapping and the reductions of the sink
 // are checked without a GPU.
 #pragma once

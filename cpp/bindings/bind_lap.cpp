@@ -59,30 +59,6 @@ py::array_t<int64_t> solve_exact(py::array_t<T, py::array::c_style> cost, bool m
   return col4row;
 }
 
-// One problem, solved on the calling thread with the GIL released. Errors carry scipy's
-// messages unchanged so that linear_sum_assignment is a drop-in.
-template <class T>
-py::tuple solve_one(py::array_t<T, py::array::c_style> cost, bool maximize, int method,
-                    double eps_final, double eps_factor, int64_t window, KeyArray row_keys,
-                    KeyArray col_keys) {
-  if (cost.ndim() != 2) throw py::value_error("expected a matrix (2-D array)");
-  const lap::SolveOptions o = make_options(method, maximize, eps_final, eps_factor, window);
-  const int64_t n = cost.shape(0), m = cost.shape(1);
-  const double* rk = row_keys ? row_keys->data() : nullptr;
-  const double* ck = col_keys ? col_keys->data() : nullptr;
-  py::array_t<int64_t> col4row(n);
-  double objective = 0.0, bound = 0.0;
-  Status st;
-  {
-    py::gil_scoped_release release;
-    lap::Workspace ws;
-    st = lap::solve<T>(o, lap::Problem<T>{n, m, cost.data(), nullptr, nullptr, rk, ck},
-                       lap::Solution{col4row.mutable_data(), &objective, &bound}, ws);
-  }
-  if (st != Status::ok) throw_status(st, "");
-  return py::make_tuple(col4row, objective, bound);
-}
-
 // A stack (B, n, m) on the pool: every problem is solved (its status kept), then the first
 // failing index is reported, so the error does not depend on the thread count.
 template <class T>
@@ -123,68 +99,11 @@ py::tuple solve_batch(py::array_t<T, py::array::c_style> costs, bool maximize, i
   return py::make_tuple(col4row, objective, bound);
 }
 
-// hungarian_square_inplace on a caller-owned square array (overwritten), for tests.
-template <class T>
-py::tuple solve_inplace(py::array_t<T, py::array::c_style> cost, bool maximize) {
-  if (cost.ndim() != 2 || cost.shape(0) != cost.shape(1))
-    throw py::value_error("expected a square matrix");
-  const int64_t n = cost.shape(0);
-  py::array_t<int64_t> col4row(n);
-  double objective = 0.0;
-  Status st;
-  {
-    py::gil_scoped_release release;
-    lap::Workspace ws;
-    st = lap::hungarian_square_inplace<T>(cost.mutable_data(), n, maximize,
-                                          col4row.mutable_data(), &objective, ws);
-  }
-  if (st != Status::ok) throw_status(st, "");
-  return py::make_tuple(col4row, objective);
-}
-
-// batch_optimal through its block callback, returning the blocks it asked for, for tests
-// that check that only the window blocks are ever requested.
-template <class T>
-py::tuple batch_optimal_logged(py::array_t<T, py::array::c_style> cost,
-                               py::array_t<double, py::array::c_style> row_keys,
-                               py::array_t<double, py::array::c_style> col_keys, int64_t window,
-                               bool maximize) {
-  const int64_t n = cost.shape(0), m = cost.shape(1);
-  if (row_keys.size() != n || col_keys.size() != m) throw py::value_error("key lengths");
-  const T* c = cost.data();
-  std::vector<std::pair<int64_t, int64_t>> blocks;
-  const lap::BlockCostFn<T> fn = [&](const int64_t* r, int64_t nr, const int64_t* cc, int64_t nc,
-                                     T* out) {
-    blocks.emplace_back(nr, nc);
-    for (int64_t a = 0; a < nr; ++a)
-      for (int64_t b = 0; b < nc; ++b) out[a * nc + b] = c[r[a] * m + cc[b]];
-  };
-  py::array_t<int64_t> col4row(n);
-  double objective = 0.0;
-  lap::Workspace ws;
-  const Status st = lap::batch_optimal<T>(n, m, row_keys.data(), col_keys.data(), window, fn,
-                                          maximize, col4row.mutable_data(), &objective, ws);
-  if (st != Status::ok) throw_status(st, "");
-  return py::make_tuple(col4row, objective, blocks);
-}
-
 }  // namespace
 
 void register_lap(py::module_& m) {
   m.def("lap_solve_exact", &solve_exact<float>, py::arg("cost"), py::arg("maximize"));
   m.def("lap_solve_exact", &solve_exact<double>, py::arg("cost"), py::arg("maximize"));
-  m.def("_lap_solve_square_inplace", &solve_inplace<double>);
-  m.def("_lap_solve_square_inplace", &solve_inplace<float>);
-  m.def("_lap_batch_optimal_logged", &batch_optimal_logged<double>);
-  m.def("_lap_batch_optimal_logged", &batch_optimal_logged<float>);
-  m.def("lap_solve", &solve_one<double>, py::arg("cost"), py::arg("maximize"),
-        py::arg("method") = 0, py::arg("eps_final") = 0.0, py::arg("eps_factor") = 7.0,
-        py::arg("window") = 128, py::arg("row_keys") = py::none(),
-        py::arg("col_keys") = py::none());
-  m.def("lap_solve", &solve_one<float>, py::arg("cost"), py::arg("maximize"),
-        py::arg("method") = 0, py::arg("eps_final") = 0.0, py::arg("eps_factor") = 7.0,
-        py::arg("window") = 128, py::arg("row_keys") = py::none(),
-        py::arg("col_keys") = py::none());
   m.def("lap_solve_batch", &solve_batch<double>, py::arg("costs"), py::arg("maximize"),
         py::arg("method"), py::arg("eps_final"), py::arg("eps_factor"), py::arg("window"),
         py::arg("row_keys"), py::arg("col_keys"), py::arg("threads"), py::arg("func"));

@@ -96,7 +96,6 @@ template <class T>
 struct SlotWork {
   std::vector<T> apack, bpack;  // the tile's x samples (A panels) and y samples (B panels)
   std::vector<T> cost;          // one pair's S_x x S_y cost (negated inner products)
-  std::vector<double> cost64;   // the same in double when float32 costs are solved in double
   std::vector<T> ga, gb;        // Batch-Optimal window packs
   std::vector<int64_t> col4row;
   std::vector<int64_t> mp, mq;  // matched position pairs
@@ -134,23 +133,19 @@ class Engine {
     // The objective of an inner-product cost is the matched linear value itself; a cosine
     // cost or an RBF request needs sums over the raw permuted vectors.
     direct_lin_ = opts.cost == CostKind::cosine || opts.matcher == Matcher::identity;
-    widen_ = !std::is_same_v<T, double> && opts.solve_in_double;
   }
 
   std::vector<Tile> tiles() const {
     const int64_t n = x_.n, m = self_ ? x_.n : y_.n;
-    int64_t tb = opts_.tile;
-    if (tb <= 0) {
-      const int64_t bytes = (x_.S + y_.S) * std::max<int64_t>(x_.C, 1) * sizeof(T);
-      tb = std::clamp<int64_t>(kTilePackBytes / std::max<int64_t>(bytes, 1), 1, kMaxTile);
-      // Enough tiles for load balance and a lively progress bar.
-      const int64_t want = 8 * static_cast<int64_t>(opts_.threads);
-      while (tb > 1) {
-        const int64_t bx = (n + tb - 1) / tb, by = (m + tb - 1) / tb;
-        const int64_t count = self_ ? bx * (bx + 1) / 2 : bx * by;
-        if (count >= want) break;
-        tb = tb / 2;
-      }
+    const int64_t bytes = (x_.S + y_.S) * std::max<int64_t>(x_.C, 1) * sizeof(T);
+    int64_t tb = std::clamp<int64_t>(kTilePackBytes / std::max<int64_t>(bytes, 1), 1, kMaxTile);
+    // Enough tiles for load balance and a lively progress bar.
+    const int64_t want = 8 * static_cast<int64_t>(opts_.threads);
+    while (tb > 1) {
+      const int64_t bx = (n + tb - 1) / tb, by = (m + tb - 1) / tb;
+      const int64_t count = self_ ? bx * (bx + 1) / 2 : bx * by;
+      if (count >= want) break;
+      tb = tb / 2;
     }
     std::vector<Tile> t;
     for (int64_t i0 = 0; i0 < n; i0 += tb) {
@@ -216,13 +211,12 @@ class Engine {
 
  private:
   // `cost` is this pair's scratch buffer (S_x x S_y): the exact solver may work in it in place.
-  template <class L>
-  Status solve_dense(L* cost, int64_t* col4row, double* obj, lap::Workspace& ws) const {
-    lap::Problem<L> p;
+  Status solve_dense(T* cost, int64_t* col4row, double* obj, lap::Workspace& ws) const {
+    lap::Problem<T> p;
     p.n = x_.S;
     p.m = y_.S;
     p.scratch = cost;
-    return lap::solve<L>(solve_opts_, p, lap::Solution{col4row, obj, nullptr}, ws);
+    return lap::solve<T>(solve_opts_, p, lap::Solution{col4row, obj, nullptr}, ws);
   }
 
   Status pair(int64_t i, int64_t j, const T* pa, const T* pb, SlotWork<T>& w) {
@@ -245,16 +239,9 @@ class Engine {
       // Negated inner products: every solver minimises, and no solver needs to copy the
       // matrix just to flip its sign.
       K_.gemm(pa, Sx, pb, Sy, C, w.cost.data(), Sy, true);
-      if (widen_) {
-        w.cost64.assign(w.cost.begin(), w.cost.end());
-        st = solve_dense<double>(w.cost64.data(), col4row, &objective, w.ws);
-      } else {
-        st = solve_dense<T>(w.cost.data(), col4row, &objective, w.ws);
-      }
-    } else if (widen_) {
-      st = batch_optimal<double>(xi, yj, i, j, col4row, &objective, w);
+      st = solve_dense(w.cost.data(), col4row, &objective, w.ws);
     } else {
-      st = batch_optimal<T>(xi, yj, i, j, col4row, &objective, w);
+      st = batch_optimal(xi, yj, i, j, col4row, &objective, w);
     }
     if (st != Status::ok) return st;
 
@@ -296,7 +283,6 @@ class Engine {
     return Status::ok;
   }
 
-  template <class L>
   Status batch_optimal(const T* xi, const T* yj, int64_t i, int64_t j, int64_t* col4row,
                        double* objective, SlotWork<T>& w) {
     const int64_t Sx = x_.S, Sy = y_.S, C = x_.C;
@@ -311,29 +297,23 @@ class Engine {
     w.ga.resize(static_cast<size_t>(K_.packed_a_size(std::min(win, Sx), C)));
     w.gb.resize(static_cast<size_t>(K_.packed_b_size(std::min(win, Sy), C)));
     // Only the window blocks are ever computed: gather the window's vectors, then GEMM.
-    const lap::BlockCostFn<L> block = [&](const int64_t* rows, int64_t nr, const int64_t* cols,
-                                          int64_t nc, L* out) {
+    const lap::BlockCostFn<T> block = [&](const int64_t* rows, int64_t nr, const int64_t* cols,
+                                          int64_t nc, T* out) {
       if (K_.packed_a_size(nr, C) > static_cast<int64_t>(w.ga.size()))
         w.ga.resize(static_cast<size_t>(K_.packed_a_size(nr, C)));
       if (K_.packed_b_size(nc, C) > static_cast<int64_t>(w.gb.size()))
         w.gb.resize(static_cast<size_t>(K_.packed_b_size(nc, C)));
       K_.pack_a(xi, x_.layout, Sx, C, rows, nr, cos ? px : nullptr, w.ga.data());
       K_.pack_b(yj, y_.layout, Sy, C, cols, nc, cos ? py : nullptr, w.gb.data());
-      if constexpr (std::is_same_v<L, T>) {
-        K_.gemm(w.ga.data(), nr, w.gb.data(), nc, C, out, nc, true);
-      } else {
-        w.cost.resize(static_cast<size_t>(nr * nc));
-        K_.gemm(w.ga.data(), nr, w.gb.data(), nc, C, w.cost.data(), nc, true);
-        for (int64_t e = 0; e < nr * nc; ++e) out[e] = static_cast<L>(w.cost[e]);
-      }
+      K_.gemm(w.ga.data(), nr, w.gb.data(), nc, C, out, nc, true);
     };
-    lap::Problem<L> p;
+    lap::Problem<T> p;
     p.n = Sx;
     p.m = Sy;
     p.blocks = &block;
     p.row_keys = w.keys_x.data();
     p.col_keys = w.keys_y.data();
-    return lap::solve<L>(solve_opts_, p, lap::Solution{col4row, objective, nullptr}, w.ws);
+    return lap::solve<T>(solve_opts_, p, lap::Solution{col4row, objective, nullptr}, w.ws);
   }
 
   void store(int64_t i, int64_t j, int64_t m, double lin, double d2) {
@@ -354,7 +334,6 @@ class Engine {
   lap::SolveOptions solve_opts_;
   bool full_cost_ = true;  // the matcher needs the whole S_x x S_y matrix
   bool direct_lin_ = false;
-  bool widen_ = false;  // float32 costs handed to the solvers in double
 };
 
 }  // namespace

@@ -61,11 +61,6 @@ struct Options {
   int64_t window = 128;      // batch_optimal window (>= 1)
   double auction_eps = 0.0;  // auction final epsilon, relative (0: the solver's default)
   int threads = 1;
-  int64_t tile = 0;  // samples per tile side; 0 chooses from the cache size
-  // float32 inputs: solve the (float32) cost matrices in double. The GEMM stays float32;
-  // only the S_x x S_y matrix is widened, which costs nothing next to the solve. Which
-  // precision the solvers run faster in depends on the assignment core, hence a switch.
-  bool solve_in_double = false;
 };
 
 struct Output {
