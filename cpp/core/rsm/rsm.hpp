@@ -20,6 +20,11 @@
 //
 // Results depend only on the pair, never on the thread that ran it or the tile it was in:
 // identical for any thread count.
+//
+// Implementation, one job a file: engine.cpp (tiles on the thread pool), engine.hpp (one
+// tile, one pair), tiling.{hpp,cpp} (tile sizes), slot_work.hpp (per-thread scratch),
+// sums.hpp (direct sums in double), norms.cpp (sample_norms), kernel_values.cpp
+// (apply_kernel, rbf_default_sigma).
 #pragma once
 
 #include <atomic>
