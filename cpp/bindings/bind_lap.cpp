@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,8 +26,10 @@ constexpr int64_t kInlineEntries = int64_t{1} << 16;
 
 lap::SolveOptions make_options(int method, bool maximize, double eps_final, double eps_factor,
                                int64_t window) {
-  // identity (no matching) is an RSM-only code.
-  if (method < 0 || method > static_cast<int>(Method::batch_optimal)) throw py::value_error("unknown method code");
+  // Any code of the vocabulary but identity (no matching), which is an RSM-only code.
+  const int n_codes = static_cast<int>(std::size(kMethodNames));
+  if (method < 0 || method >= n_codes || method == static_cast<int>(Method::identity))
+    throw py::value_error("unknown method code");
   lap::SolveOptions o;
   o.method = static_cast<Method>(method);
   o.maximize = maximize;
