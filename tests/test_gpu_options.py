@@ -42,7 +42,10 @@ def test_auction_kernel_uses_eps(eps_final, eps_factor):
         torch.from_numpy(c).cuda(), maximize=True, method="auction", return_bound=True,
         eps_final=eps_final, eps_factor=eps_factor,
     )
-    hcol, hobj, hbound, _ = cuda.host_solve(c, True, "auction", eps_rel=eps_final, eps_factor=eps_factor, team=32)
+    from semrsm_native import _cuda_testing
+
+    hcol, hobj, hbound, _ = _cuda_testing.host_solve(c, True, "auction", eps_rel=eps_final, eps_factor=eps_factor,
+                                                     team=32)
     np.testing.assert_array_equal(col.cpu().numpy(), hcol)
     np.testing.assert_array_equal(obj.cpu().numpy(), hobj)
     np.testing.assert_allclose(bound.cpu().numpy(), hbound, rtol=1e-12, atol=0)
