@@ -16,6 +16,12 @@ int64_t argmin_free_f(const float*, const int32_t*, int64_t, float);
 int64_t argmin_free_d(const double*, const int32_t*, int64_t, double);
 double relax_fd(const float*, const double*, double*, int32_t*, int64_t, double, int32_t);
 double row_min_fd(const float*, const double*, int64_t);
+void two_min_f(const float*, const float*, int64_t, float*, int64_t*, float*, int64_t*);
+void two_min_d(const double*, const double*, int64_t, double*, int64_t*, double*, int64_t*);
+float row_min_f(const float*, const float*, int64_t);
+double row_min_d(const double*, const double*, int64_t);
+void col_min_f(const float*, float*, int32_t*, int64_t, int32_t);
+void col_min_d(const double*, double*, int32_t*, int64_t, int32_t);
 }  // namespace avx2
 namespace avx512 {
 float relax_f(const float*, const float*, float*, int32_t*, int64_t, float, int32_t);
@@ -73,8 +79,7 @@ Kernels<float, float> kernels_for<float, float>(SimdLevel level) {
   if (level == SimdLevel::avx2)
     return {&avx2::relax_f,
             &relax_then_argmin<float, float, &avx2::relax_f, &avx2::argmin_free_f>,
-            &avx2::argmin_free_f, &scalar::two_min<float, float>,
-            &scalar::col_min<float, float>, &scalar::row_min<float, float>,
+            &avx2::argmin_free_f, &avx2::two_min_f, &avx2::col_min_f, &avx2::row_min_f,
             &scalar::copy_check<float>, &scalar::collect<float>, level};
 #endif
   (void)level;
@@ -91,8 +96,7 @@ Kernels<double, double> kernels_for<double, double>(SimdLevel level) {
   if (level == SimdLevel::avx2)
     return {&avx2::relax_d,
             &relax_then_argmin<double, double, &avx2::relax_d, &avx2::argmin_free_d>,
-            &avx2::argmin_free_d, &scalar::two_min<double, double>,
-            &scalar::col_min<double, double>, &scalar::row_min<double, double>,
+            &avx2::argmin_free_d, &avx2::two_min_d, &avx2::col_min_d, &avx2::row_min_d,
             &scalar::copy_check<double>, &scalar::collect<double>, level};
 #endif
   (void)level;
