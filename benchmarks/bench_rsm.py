@@ -275,12 +275,13 @@ def speed_config(kind: str, c: int, side: int, n: int, matchers: list[str], quic
     return rows
 
 
-def speed_section(quick: bool, matchers: list[str]) -> list[dict]:
+def speed_section(quick: bool, matchers: list[str], hard_only: bool = False) -> list[dict]:
     n = 16 if quick else 64
     rows = []
-    for c, side in [(512, 7), (256, 14), (128, 28)]:
-        rows += speed_config(PRIMARY, c, side, n, matchers, quick)
-    rows += speed_config("relu-gaussian", 256, 14, n, ["hungarian"], quick)
+    if not hard_only:
+        for c, side in [(512, 7), (256, 14), (128, 28)]:
+            rows += speed_config(PRIMARY, c, side, n, matchers, quick)
+        rows += speed_config("relu-gaussian", 256, 14, n, ["hungarian"], quick)
     # Hard costs (issue 8), at the sizes of its targets: N=48 / N=32 at S=196, C=256 and
     # N=200 at S=49, C=512 (the reference only at N=32, where it takes seconds).
     rows += speed_config("gamma", 256, 14, 48, ["hungarian", "auction"], quick, reference=False)
@@ -526,11 +527,14 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes, one repetition")
     ap.add_argument("--out", type=Path, default=HERE / "results", help="output folder")
     ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--hard-only", action="store_true",
+                    help="only the hard-cost (gamma) speed rows of issue 8: no quality or memory section")
+    ap.add_argument("--suffix", default="", help="appended to the result file names (e.g. _avx2)")
     ap.add_argument("--memory-only", action="store_true",
                     help="re-measure only the peak memory and update existing results")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = "rsm.quick" if args.quick else "rsm"
+    stem = ("rsm.quick" if args.quick else "rsm") + ("_hard" if args.hard_only else "") + args.suffix
     if args.memory_only:
         res = json.loads((args.out / f"{stem}.json").read_text())
         res["memory"] = memory_section(args.quick)
@@ -540,7 +544,7 @@ def main(argv=None) -> int:
     res = dict(quick=args.quick, machine=machine_info())
     matchers = available_matchers()
     print("matchers:", matchers, flush=True)
-    res["speed"] = speed_section(args.quick, matchers)
+    res["speed"] = speed_section(args.quick, matchers, args.hard_only)
     res["speedups"] = {}
     for kind, s, n in sorted({(r["features"], r["S"], r["N"]) for r in res["speed"]}):
         def get(meth, t, kind=kind, s=s, n=n):
@@ -554,12 +558,13 @@ def main(argv=None) -> int:
             vs_composite_1t=get("composite:numpy+lapx.lapjvh_batch", 1) / get("semrsm_native:hungarian", 1),
             vs_reference=get("reference:authors-algorithm(2 processes)", 2) / ours2,
         )
-    res["quality"] = quality_section(args.quick, matchers)
-    res["memory"] = {} if args.skip_memory else memory_section(args.quick)
+    res["quality"] = [] if args.hard_only else quality_section(args.quick, matchers)
+    res["memory"] = {} if (args.skip_memory or args.hard_only) else memory_section(args.quick)
     res["loadavg_end"] = os.getloadavg()
     (args.out / f"{stem}.json").write_text(json.dumps(res, indent=2, default=str))
     write_markdown(args.out / f"{stem}.md", res)
-    plot(args.out / f"{stem}.png", res)
+    if not args.hard_only:
+        plot(args.out / f"{stem}.png", res)
     print(f"wrote {args.out / stem}.{{json,md,png}}")
     return 0
 

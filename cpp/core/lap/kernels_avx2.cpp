@@ -187,6 +187,10 @@ struct Lanes<float> {
   SEMRSM_AVX2 static V lt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
   SEMRSM_AVX2 static V blend(V a, V b, V m) { return _mm256_blendv_ps(a, b, m); }  // m ? b : a
   SEMRSM_AVX2 static int bits(V m) { return _mm256_movemask_ps(m); }
+  SEMRSM_AVX2 static V eq(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
+  SEMRSM_AVX2 static V or_(V a, V b) { return _mm256_or_ps(a, b); }
+  SEMRSM_AVX2 static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  SEMRSM_AVX2 static V unord(V a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
 };
 
 template <>
@@ -203,6 +207,10 @@ struct Lanes<double> {
   SEMRSM_AVX2 static V lt(V a, V b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
   SEMRSM_AVX2 static V blend(V a, V b, V m) { return _mm256_blendv_pd(a, b, m); }
   SEMRSM_AVX2 static int bits(V m) { return _mm256_movemask_pd(m); }
+  SEMRSM_AVX2 static V eq(V a, V b) { return _mm256_cmp_pd(a, b, _CMP_EQ_OQ); }
+  SEMRSM_AVX2 static V or_(V a, V b) { return _mm256_or_pd(a, b); }
+  SEMRSM_AVX2 static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
+  SEMRSM_AVX2 static V unord(V a) { return _mm256_cmp_pd(a, a, _CMP_UNORD_Q); }
 };
 
 // two_min (see kernels.hpp): per lane the first two entries in (value, index) order; the
@@ -300,6 +308,37 @@ SEMRSM_AVX2 void col_min_t(const T* c, T* v, int32_t* arg, int64_t n, int32_t i)
     }
   }
   scalar::col_min<T, T>(c + k, v + k, arg + k, n - k, i);
+}
+
+// copy_check (see kernels.hpp).
+template <class T>
+SEMRSM_AVX2 uint32_t copy_check_t(const T* src, T* dst, int64_t count, bool negate) {
+  using X = Lanes<T>;
+  using V = typename X::V;
+  constexpr int L = X::L;
+  const T kInf = std::numeric_limits<T>::infinity();
+  const V sign = X::set1(negate ? T(-1) : T(1)), pinf = X::set1(kInf);
+  const V lowest = X::set1(-std::numeric_limits<T>::max());
+  V bad = X::set1(T(0)), forbidden = bad;
+  int64_t k = 0;
+  for (; k + L <= count; k += L) {
+    const V x = X::mul(X::load(src + k), sign);
+    if (dst) X::store(dst + k, x);
+    // NaN compares unordered (x == x is false); -inf is the only value below -max.
+    bad = X::or_(bad, X::or_(X::unord(x), X::lt(x, lowest)));
+    forbidden = X::or_(forbidden, X::eq(x, pinf));
+  }
+  uint32_t r = scalar::copy_check<T>(src + k, dst ? dst + k : nullptr, count - k, negate);
+  if (X::bits(bad)) r |= 1u;
+  if (X::bits(forbidden)) r |= 2u;
+  return r;
+}
+
+SEMRSM_AVX2 uint32_t copy_check_f(const float* src, float* dst, int64_t count, bool negate) {
+  return copy_check_t<float>(src, dst, count, negate);
+}
+SEMRSM_AVX2 uint32_t copy_check_d(const double* src, double* dst, int64_t count, bool negate) {
+  return copy_check_t<double>(src, dst, count, negate);
 }
 
 SEMRSM_AVX2 void two_min_f(const float* c, const float* v, int64_t n, float* u1, int64_t* j1,
