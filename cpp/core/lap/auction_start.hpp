@@ -125,8 +125,8 @@ Status auction_start(const W* c, int64_t n, W* v, int32_t* col4row, int32_t* row
       head = head + 1 == n ? 0 : head + 1;
       --count;
       W w1, w2;
-      int64_t j1, j2;
-      K.two_min(c + i * n, v, n, &w1, &j1, &w2, &j2);
+      int64_t j1;
+      K.bid(c + i * n, v, n, &w1, &j1, &w2);
       const W old = v[j1];
       W nv = old - ((w2 < kInf ? w2 - w1 : big_step) + e);
       if (!(nv < old)) nv = std::nextafter(old, -kInf);  // progress below rounding

@@ -4,6 +4,10 @@
 // augmenting paths by Dijkstra); rectangular ones (rows the shorter side) run the
 // augmentation phase from v = 0, which keeps the duals of free columns at zero as the
 // rectangular optimality conditions require (Crouse, IEEE TAES 52(4), 2016).
+// Hard square problems (the column reduction leaves almost every row without a column
+// minimum, as inner products of real features do) replace the reduction transfer and the
+// augmenting row reduction by a short epsilon-scaling auction (auction_start.hpp), whose
+// prices, made feasible and tight, start the augmentation phase.
 //
 // Names follow the papers: v (column duals; row duals u stay implicit, u_i = c_i,col4row[i]
 // - v_col4row[i] for assigned rows), col4row, row4col, d (Dijkstra distances), path.

@@ -184,6 +184,7 @@ struct Lanes<float> {
   SEMRSM_AVX2 static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
   SEMRSM_AVX2 static V add(V a, V b) { return _mm256_add_ps(a, b); }
   SEMRSM_AVX2 static V min(V a, V b) { return _mm256_min_ps(a, b); }
+  SEMRSM_AVX2 static V max(V a, V b) { return _mm256_max_ps(a, b); }
   SEMRSM_AVX2 static V lt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
   SEMRSM_AVX2 static V blend(V a, V b, V m) { return _mm256_blendv_ps(a, b, m); }  // m ? b : a
   SEMRSM_AVX2 static int bits(V m) { return _mm256_movemask_ps(m); }
@@ -204,6 +205,7 @@ struct Lanes<double> {
   SEMRSM_AVX2 static V sub(V a, V b) { return _mm256_sub_pd(a, b); }
   SEMRSM_AVX2 static V add(V a, V b) { return _mm256_add_pd(a, b); }
   SEMRSM_AVX2 static V min(V a, V b) { return _mm256_min_pd(a, b); }
+  SEMRSM_AVX2 static V max(V a, V b) { return _mm256_max_pd(a, b); }
   SEMRSM_AVX2 static V lt(V a, V b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
   SEMRSM_AVX2 static V blend(V a, V b, V m) { return _mm256_blendv_pd(a, b, m); }
   SEMRSM_AVX2 static int bits(V m) { return _mm256_movemask_pd(m); }
@@ -339,6 +341,68 @@ SEMRSM_AVX2 uint32_t copy_check_f(const float* src, float* dst, int64_t count, b
 }
 SEMRSM_AVX2 uint32_t copy_check_d(const double* src, double* dst, int64_t count, bool negate) {
   return copy_check_t<double>(src, dst, count, negate);
+}
+
+// bid (see kernels.hpp): per lane the smallest value a (with its first index) and the second
+// smallest b = min(b, max(a, x)), which needs no blend; the global pair is the two smallest
+// of the lanes' (a, b) values and the scalar tail.
+template <class T>
+SEMRSM_AVX2 void bid_t(const T* c, const T* v, int64_t n, T* u1, int64_t* j1, T* u2) {
+  using X = Lanes<T>;
+  using V = typename X::V;
+  constexpr int L = X::L;
+  if (n < 4 * L || n >= (int64_t{1} << 24)) return scalar::bid<T, T>(c, v, n, u1, j1, u2);
+  const T kInf = std::numeric_limits<T>::infinity();
+  V a = X::set1(kInf), b = a, ia = X::set1(T(-1)), idx = X::iota();
+  const V step = X::set1(T(L));
+  int64_t k = 0;
+  for (; k + L <= n; k += L) {
+    const V x = X::sub(X::load(c + k), X::load(v + k));
+    b = X::min(b, X::max(a, x));  // the old a or x, whichever is larger, may be second
+    const V lt = X::lt(x, a);
+    a = X::min(a, x);
+    ia = X::blend(ia, idx, lt);
+    idx = X::add(idx, step);
+  }
+  alignas(32) T av[L], bv[L], iav[L];
+  X::store(av, a);
+  X::store(bv, b);
+  X::store(iav, ia);
+  T ra = kInf, rb = kInf;
+  int64_t ja = -1;
+  for (int l = 0; l < L; ++l) {
+    const int64_t j = static_cast<int64_t>(iav[l]);
+    const T x = av[l];
+    if (j >= 0 && (ja < 0 || x < ra || (x == ra && j < ja))) {
+      rb = ra < rb ? ra : rb;
+      ra = x;
+      ja = j;
+    } else {
+      rb = x < rb ? x : rb;
+    }
+    rb = bv[l] < rb ? bv[l] : rb;
+  }
+  for (; k < n; ++k) {  // the tail has higher indices: strict wins only
+    const T x = c[k] - v[k];
+    if (x < ra || ja < 0) {
+      rb = ra < rb ? ra : rb;
+      ra = x;
+      ja = k;
+    } else {
+      rb = x < rb ? x : rb;
+    }
+  }
+  *u1 = ra;
+  *j1 = ja < 0 ? 0 : ja;  // every entry +inf: the scalar kernel names the first
+  *u2 = rb;
+}
+
+SEMRSM_AVX2 void bid_f(const float* c, const float* v, int64_t n, float* u1, int64_t* j1, float* u2) {
+  bid_t<float>(c, v, n, u1, j1, u2);
+}
+SEMRSM_AVX2 void bid_d(const double* c, const double* v, int64_t n, double* u1, int64_t* j1,
+                       double* u2) {
+  bid_t<double>(c, v, n, u1, j1, u2);
 }
 
 SEMRSM_AVX2 void two_min_f(const float* c, const float* v, int64_t n, float* u1, int64_t* j1,
