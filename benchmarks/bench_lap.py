@@ -3,13 +3,16 @@
 
 A script, not a test: median times (after a warm-up) of one solve and of batches on
 realistic costs (A = X_i X_j^T with post-ReLU features: C=512 for S<=196, C=64 for S>=784)
-and uniform costs, float32 and float64, 1 and 2 threads; plus the quality (fraction of the
-optimum) of the approximate methods. Writes benchmarks/results/lap.md and lap.json with the
-machine, the library versions and the date.
+and uniform costs, float32 and float64, 1 and 2 threads; the hard cost families of real
+networks (benchmarks/families.py: Gamma-scaled positions, batch-normed CNN maps of
+photographs, outlier tokens), reported separately; plus the quality (fraction of the
+optimum) of the approximate methods. Writes benchmarks/results/lap.md and lap.json (with
+--suffix, lap<suffix>.*) with the machine, the SIMD path, the library versions and the date.
 
     python benchmarks/bench_lap.py            # S = 49, 196, 784
     python benchmarks/bench_lap.py --big      # also S = 3136 (minutes)
-    python benchmarks/bench_lap.py --quick    # a smoke run
+    python benchmarks/bench_lap.py --quick    # a few minutes: hard families and a short easy run
+    SEMRSM_SIMD=avx2 python benchmarks/bench_lap.py --quick --suffix _avx2   # the AVX2 path
 
 Timings on a shared machine vary from run to run; compare rows within one run.
 """
@@ -37,6 +40,9 @@ import numpy as np  # noqa: E402
 
 import semrsm_native  # noqa: E402
 from semrsm_native import linear_sum_assignment, linear_sum_assignment_batch  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import families  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -222,6 +228,51 @@ def run_single(sizes, budget, rows, big_budget):
                     f"{k} {v:.3f}" for k, v in row["ms"].items() if v is not None), flush=True)
 
 
+def run_hard(sizes, budget, rows, quick):
+    """One float32 solve per call on the hard families (and the easy ReLU one for reference),
+    averaged over a few instances per family and size (hard instances vary a lot)."""
+    peer_fns = {k: v for k, v in peers().items() if k != "ortools(int64)"}
+    for fam in families.HARD + families.EASY:
+        for s in sizes:
+            if s >= 3136 and fam not in ("photo", "gamma"):
+                continue
+            b = 4 if s <= 196 else (2 if s <= 784 else 1)
+            if quick and s >= 784:
+                b = 1
+            a, _, _ = families.costs(fam, np.random.default_rng(1000 + s), b, s)
+            c = np.ascontiguousarray(-a)
+            a64 = a.astype(np.float64)
+            opt = [float(a64[k][linear_sum_assignment(a[k], maximize=True)].sum()) for k in range(b)]
+            row = {"family": fam, "S": s, "instances": b, "ms": {}, "fraction": {}}
+
+            def over(fn):
+                return lambda: [fn(k) for k in range(b)]
+
+            fns = {"semrsm (exact)": over(lambda k: linear_sum_assignment(a[k], maximize=True))}
+            approx = [("semrsm auction", {"method": "auction"}), ("semrsm greedy", {"method": "greedy"})]
+            if s <= 784:
+                approx.insert(1, ("semrsm auction eps=1e-3", {"method": "auction", "eps_final": 1e-3}))
+            for name, kw in approx:
+                try:
+                    objs = [linear_sum_assignment_batch(a[k:k + 1], maximize=True, threads=1, **kw)[1][0] for k in range(b)]
+                except TypeError:  # an option this build does not have
+                    continue
+                row["fraction"][name] = float(np.mean(np.array(objs) / np.array(opt)))
+                fns[name] = over(lambda k, kw=kw: linear_sum_assignment_batch(a[k:k + 1], maximize=True, threads=1, **kw))
+            for name, fn in peer_fns.items():
+                if s >= 3136 and name in ("scipy", "lapx.lapjvs"):
+                    continue  # seconds each
+                if s >= 784 and quick and name in ("scipy", "lapx.lapjvs"):
+                    continue
+                r, cc = fn(c[0])
+                row["fraction"][name] = float(a64[0][r, cc].sum()) / opt[0]
+                fns[name] = over(lambda k, fn=fn: fn(c[k]))
+            ms = round_robin_ms(fns, budget if s < 784 else budget / 4, 3 if s < 784 else 1)
+            row["ms"] = {k: v / b for k, v in ms.items()}
+            rows.append(row)
+            print(f"hard {fam} S={s}: " + ", ".join(f"{k} {v:.3f}" for k, v in row["ms"].items()), flush=True)
+
+
 def run_batches(sizes, batch, budget, rows):
     rng = np.random.default_rng(1)
     try:
@@ -294,6 +345,36 @@ def md_table(head, rows):
             + ["| " + " | ".join(row) + " |" for row in rows])
 
 
+EXACT_PEERS = ("scipy", "lapx.lapjvh", "lapx.lapjvr", "lapx.lapjvs", "lapjv")
+
+
+def hard_markdown(hard, simd):
+    """The hard-family tables: times, ratio to the fastest exact peer, fractions of the optimum."""
+    lines = ["", f"## Hard cost families (float32, one thread, SIMD path {simd})", "",
+             "Families of benchmarks/families.py: gamma = ReLU features with a Gamma(2, 1) scale per "
+             "position; photo = builtin_activations (batch-normed CNN maps of photographs, 64 "
+             "channels); tokens = ReLU features with ~2% of the tokens at 10-50x the norm; relu = "
+             "the easy family, for reference. ms per solve, mean over the instances of a row, "
+             "median over round-robin rounds.", ""]
+    names = column_names(hard, "ms")
+    lines += md_table(["family", "S", "instances"] + names + ["exact / fastest exact peer"],
+                      [[r["family"], str(r["S"]), str(r["instances"])] + [fmt(r["ms"].get(k)) for k in names]
+                       + [ratio_to_peer(r)] for r in hard])
+    fnames = column_names(hard, "fraction")
+    lines += ["", "Objective over the exact optimum (first instance for peers, mean for ours):", ""]
+    lines += md_table(["family", "S"] + fnames,
+                      [[r["family"], str(r["S"])] + [fmt(r["fraction"].get(k), 6) for k in fnames] for r in hard])
+    return lines
+
+
+def ratio_to_peer(r):
+    cand = {k: v for k, v in r["ms"].items() if k in EXACT_PEERS and v is not None}
+    if not cand:
+        return "-"
+    best = min(cand, key=cand.get)
+    return f"{r['ms']['semrsm (exact)'] / cand[best]:.2f}x ({best})"
+
+
 def write_markdown(res, path):
     m = res["machine"]
     lines = [
@@ -344,6 +425,8 @@ def write_markdown(res, path):
                 lines.append(f"- S={r['S']}: {cand[best] / r['ms']['semrsm (exact)']:.2f}x vs {best} "
                              f"({cand[best]:.3f} ms vs {r['ms']['semrsm (exact)']:.3f} ms); greedy "
                              f"{r['ms']['semrsm (exact)'] / r['ms']['semrsm greedy']:.1f}x faster than exact")
+    if res.get("hard"):
+        lines += hard_markdown(res["hard"], m["build_info"]["simd"])
     lines += ["", "## Batches (ms per problem), realistic costs", ""]
     bnames = column_names(res["batch"], "ms_per_problem")
     lines += md_table(["S", "B", "dtype", "threads"] + bnames,
@@ -366,6 +449,8 @@ def main(argv=None):
                    help="seconds per timing at S=3136; >= 20 also runs scipy and OR-Tools there")
     p.add_argument("--budget", type=float, default=0.5, help="seconds per timing (default 0.5)")
     p.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    p.add_argument("--suffix", default="", help="appended to the result file names (e.g. _avx2)")
+    p.add_argument("--hard-only", action="store_true", help="only the hard-family section")
     args = p.parse_args(argv)
 
     sizes = [49, 196] if args.quick else [49, 196, 784]
@@ -378,13 +463,17 @@ def main(argv=None):
         "single": [],
         "batch": [],
         "quality": [],
+        "hard": [],
     }
-    run_single(sizes + ([3136] if args.big else []), budget, res["single"], args.big_budget)
-    run_batches([49, 196] if args.quick else [49, 196, 784], 8 if args.quick else 64, budget, res["batch"])
-    quality([49, 196] if args.quick else [49, 196, 784], 2 if args.quick else 8, res["quality"])
+    run_hard([49, 196, 784] + ([3136] if args.big else []), 0.3 if args.quick else args.budget * 2,
+             res["hard"], args.quick)
+    if not args.hard_only:
+        run_single(sizes + ([3136] if args.big else []), budget, res["single"], args.big_budget)
+        run_batches([49, 196] if args.quick else [49, 196, 784], 8 if args.quick else 64, budget, res["batch"])
+        quality([49, 196] if args.quick else [49, 196, 784], 2 if args.quick else 8, res["quality"])
     res["loadavg_end"] = os.getloadavg()
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = "lap_quick" if args.quick else "lap"
+    stem = ("lap_quick" if args.quick else "lap") + args.suffix
     (args.out / f"{stem}.json").write_text(json.dumps(res, indent=1, default=float))
     write_markdown(res, args.out / f"{stem}.md")
     print(f"wrote {args.out / (stem + '.md')} and {stem}.json")

@@ -117,10 +117,19 @@ def _have_photos() -> bool:
     return True
 
 
+def gamma_features(n: int, c: int, side: int, seed: int = 0) -> np.ndarray:
+    """Hard costs (issue 8): max(N(0, 1), 0) features with every position scaled by its own
+    Gamma(2, 1) draw, so that position norms vary as objects against background do."""
+    rng = np.random.default_rng(seed)
+    x = np.maximum(rng.standard_normal((n, c, side, side), dtype=np.float32), 0)
+    return x * rng.gamma(2.0, 1.0, size=(n, 1, side, side)).astype(np.float32)
+
+
 FEATURES = {"photo-convnet": photo_features, "structured": realistic_features, "relu-gaussian": relu_gaussian_features}
 if not _have_photos():  # scikit-image (semrsm-native[demo]) provides the photographs
     del FEATURES["photo-convnet"]
 PRIMARY = next(iter(FEATURES))
+SPEED_ONLY = {"gamma": gamma_features}  # speed rows only (the quality table keeps its families)
 
 
 def positions(x: np.ndarray) -> np.ndarray:
@@ -224,11 +233,12 @@ def timeit(fn, reps: int, warmup: int = 1) -> float:
 # Sections
 
 
-def speed_config(kind: str, c: int, side: int, n: int, matchers: list[str], quick: bool) -> list[dict]:
+def speed_config(kind: str, c: int, side: int, n: int, matchers: list[str], quick: bool,
+                 reference: bool = True) -> list[dict]:
     s = side * side
     if s >= 784 and not quick:
         n = min(n, 24)  # exact solves take ~0.1-0.2 s per pair here; per-pair times stay comparable
-    x = FEATURES[kind](n, c, side, seed=s)
+    x = {**FEATURES, **SPEED_ONLY}[kind](n, c, side, seed=s)
     pairs = n * (n - 1) // 2
     big = s >= 784
     reps = 1 if (quick or big) else 3
@@ -248,6 +258,8 @@ def speed_config(kind: str, c: int, side: int, n: int, matchers: list[str], quic
         print(f"   composite t={t}: {sec:.4f} s", flush=True)
     if not big:
         np.testing.assert_allclose(composite_rsm(x, 2), exact, rtol=1e-5, atol=1e-5)
+    if not reference:
+        return rows
     # The reference is slow: at S = 784 it runs on fewer samples and is projected to N by its
     # per-pair time (its work is exactly proportional to the number of pairs it solves).
     n_ref = n if not big else max(8, n // 4)
@@ -263,12 +275,18 @@ def speed_config(kind: str, c: int, side: int, n: int, matchers: list[str], quic
     return rows
 
 
-def speed_section(quick: bool, matchers: list[str]) -> list[dict]:
+def speed_section(quick: bool, matchers: list[str], hard_only: bool = False) -> list[dict]:
     n = 16 if quick else 64
     rows = []
-    for c, side in [(512, 7), (256, 14), (128, 28)]:
-        rows += speed_config(PRIMARY, c, side, n, matchers, quick)
-    rows += speed_config("relu-gaussian", 256, 14, n, ["hungarian"], quick)
+    if not hard_only:
+        for c, side in [(512, 7), (256, 14), (128, 28)]:
+            rows += speed_config(PRIMARY, c, side, n, matchers, quick)
+        rows += speed_config("relu-gaussian", 256, 14, n, ["hungarian"], quick)
+    # Hard costs (issue 8), at the sizes of its targets: N=48 / N=32 at S=196, C=256 and
+    # N=200 at S=49, C=512 (the reference only at N=32, where it takes seconds).
+    rows += speed_config("gamma", 256, 14, 48, ["hungarian", "auction"], quick, reference=False)
+    rows += speed_config("gamma", 256, 14, 32, ["hungarian"], quick)
+    rows += speed_config("gamma", 512, 7, 200, ["hungarian", "auction"], quick, reference=False)
     return rows
 
 
@@ -397,7 +415,7 @@ def write_markdown(path: Path, res: dict) -> None:
           "| features | S | vs composite, 1 thread each | vs composite, 2 threads each | vs reference (authors' default: 2 processes) |",
           "|---|---|---|---|---|"]
     for key, d in res["speedups"].items():
-        kind, s = key.split("/")
+        kind, s = key.split("/", 1)
         L.append(f"| {kind} | {s} | {d['vs_composite_1t']:.2f}x | {d['vs_composite_2t']:.2f}x | {d['vs_reference']:.1f}x |")
     if res["quality"]:
         L += ["", "## Quality of the approximations (matched linear similarity / exact), off-diagonal pairs", "",
@@ -406,7 +424,7 @@ def write_markdown(path: Path, res: dict) -> None:
             name = q["matcher"] + (f" (window {q['window']})" if q["window"] else "")
             L.append(f"| {q['features']} | {q['C']} | {q['S']} | {q['N']} | {name} | {q['mean_fraction']:.5f} | {q['min_fraction']:.5f} | "
                      f"{q['max_fraction']:.5f} | {q['speedup_vs_exact']:.1f}x |")
-    L += ["", "## Targets (issue 3)", "", "| target | measured | met |", "|---|---|---|"]
+    L += ["", "## Targets (issues 3 and 8)", "", "| target | measured | met |", "|---|---|---|"]
     for name, value, ok in targets(res):
         L.append(f"| {name} | {value} | {'yes' if ok else 'no'} |")
     mem = res["memory"]
@@ -423,6 +441,12 @@ def write_markdown(path: Path, res: dict) -> None:
 
 def targets(res: dict) -> list[tuple[str, str, bool]]:
     out = []
+    sp = res["speedups"]
+    for key, goal, what in (("gamma/196/N=48", 2.5, "composite"), ("gamma/49/N=200", 3.0, "composite"),
+                            ("gamma/196/N=32", 10.0, "reference")):
+        if key in sp:  # issue 8: exact RSM on hard (gamma) costs, 2 threads
+            val = sp[key]["vs_composite_2t" if what == "composite" else "vs_reference"]
+            out.append((f"exact >= {goal}x {what} on {key} (2 threads)", f"{val:.2f}x", val >= goal))
     for key, d in res["speedups"].items():
         if key.endswith("/196"):
             out.append((f"exact >= 1.5x composite at S=196 ({key.split('/')[0]}, 2 threads)",
@@ -503,11 +527,14 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes, one repetition")
     ap.add_argument("--out", type=Path, default=HERE / "results", help="output folder")
     ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--hard-only", action="store_true",
+                    help="only the hard-cost (gamma) speed rows of issue 8: no quality or memory section")
+    ap.add_argument("--suffix", default="", help="appended to the result file names (e.g. _avx2)")
     ap.add_argument("--memory-only", action="store_true",
                     help="re-measure only the peak memory and update existing results")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = "rsm.quick" if args.quick else "rsm"
+    stem = ("rsm.quick" if args.quick else "rsm") + ("_hard" if args.hard_only else "") + args.suffix
     if args.memory_only:
         res = json.loads((args.out / f"{stem}.json").read_text())
         res["memory"] = memory_section(args.quick)
@@ -517,25 +544,27 @@ def main(argv=None) -> int:
     res = dict(quick=args.quick, machine=machine_info())
     matchers = available_matchers()
     print("matchers:", matchers, flush=True)
-    res["speed"] = speed_section(args.quick, matchers)
+    res["speed"] = speed_section(args.quick, matchers, args.hard_only)
     res["speedups"] = {}
-    for kind, s in sorted({(r["features"], r["S"]) for r in res["speed"]}):
-        def get(meth, t, kind=kind, s=s):
-            return next(r["seconds"] for r in res["speed"]
-                        if r["features"] == kind and r["S"] == s and r["method"] == meth and r["threads"] == t)
+    for kind, s, n in sorted({(r["features"], r["S"], r["N"]) for r in res["speed"]}):
+        def get(meth, t, kind=kind, s=s, n=n):
+            return next((r["seconds"] for r in res["speed"] if r["features"] == kind and r["S"] == s
+                         and r["N"] == n and r["method"] == meth and r["threads"] == t), float("nan"))
 
         ours2 = get("semrsm_native:hungarian", 2)
-        res["speedups"][f"{kind}/{s}"] = dict(
+        key = f"{kind}/{s}" if kind != "gamma" else f"{kind}/{s}/N={n}"
+        res["speedups"][key] = dict(
             vs_composite_2t=get("composite:numpy+lapx.lapjvh_batch", 2) / ours2,
             vs_composite_1t=get("composite:numpy+lapx.lapjvh_batch", 1) / get("semrsm_native:hungarian", 1),
             vs_reference=get("reference:authors-algorithm(2 processes)", 2) / ours2,
         )
-    res["quality"] = quality_section(args.quick, matchers)
-    res["memory"] = {} if args.skip_memory else memory_section(args.quick)
+    res["quality"] = [] if args.hard_only else quality_section(args.quick, matchers)
+    res["memory"] = {} if (args.skip_memory or args.hard_only) else memory_section(args.quick)
     res["loadavg_end"] = os.getloadavg()
     (args.out / f"{stem}.json").write_text(json.dumps(res, indent=2, default=str))
     write_markdown(args.out / f"{stem}.md", res)
-    plot(args.out / f"{stem}.png", res)
+    if not args.hard_only:
+        plot(args.out / f"{stem}.png", res)
     print(f"wrote {args.out / stem}.{{json,md,png}}")
     return 0
 

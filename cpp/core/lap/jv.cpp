@@ -4,6 +4,10 @@
 // augmenting paths by Dijkstra); rectangular ones (rows the shorter side) run the
 // augmentation phase from v = 0, which keeps the duals of free columns at zero as the
 // rectangular optimality conditions require (Crouse, IEEE TAES 52(4), 2016).
+// Hard square problems (the column reduction leaves almost every row without a column
+// minimum, as inner products of real features do) replace the reduction transfer and the
+// augmenting row reduction by a short epsilon-scaling auction (auction_start.hpp), whose
+// prices, made feasible and tight, start the augmentation phase.
 //
 // Names follow the papers: v (column duals; row duals u stay implicit, u_i = c_i,col4row[i]
 // - v_col4row[i] for assigned rows), col4row, row4col, d (Dijkstra distances), path.
@@ -19,6 +23,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "core/lap/auction_start.hpp"
 #include "core/lap/detail.hpp"
 #include "core/lap/kernels.hpp"
 #include "core/lap/lap.hpp"
@@ -26,6 +31,8 @@
 namespace semrsm::lap {
 namespace {
 
+using detail::auction_start;
+using detail::auction_start_pays;
 using detail::inf;
 using detail::Kernels;
 
@@ -80,11 +87,10 @@ Status augment(State<Tc, W>& s, int32_t f) {
   return Status::ok;
 }
 
-// JV's initialisation of a square problem: column reduction and reduction transfer, then
-// two passes of augmenting row reduction. Leaves the rows still free in free_rows.
+// Column reduction (JV 1987): v_j = min_i c_ij, each column at its minimising row, ties
+// resolved as in JV's code. Returns infeasible when a column has no allowed entry.
 template <class W>
-Status jv_init_square(State<W, W>& s, int32_t* free_rows, int64_t* n_free, int32_t* matches,
-                      int32_t* argmin_row) {
+Status column_reduction(State<W, W>& s, int32_t* matches, int32_t* argmin_row) {
   const int64_t n = s.nr;
   const W* c = s.c;
   W* v = s.v;
@@ -110,6 +116,17 @@ Status jv_init_square(State<W, W>& s, int32_t* free_rows, int64_t* n_free, int32
       s.row4col[j] = -1;
     }
   }
+  return Status::ok;
+}
+
+// JV's initialisation after the column reduction: reduction transfer, then two passes of
+// augmenting row reduction. Leaves the rows still free in free_rows.
+template <class W>
+Status reduction_transfer_and_arr(State<W, W>& s, int32_t* free_rows, int64_t* n_free,
+                                  const int32_t* matches) {
+  const int64_t n = s.nr;
+  const W* c = s.c;
+  W* v = s.v;
   // Reduction transfer: a row matched once hands its slack to its column's dual.
   int64_t nf = 0;
   for (int64_t i = 0; i < n; ++i) {
@@ -171,10 +188,11 @@ Status jv_init_square(State<W, W>& s, int32_t* free_rows, int64_t* n_free, int32
 }
 
 // Runs the solver on the min-sense working matrix c (nr x nc, nr <= nc); fills the internal
-// col4row / row4col and the duals v.
+// col4row / row4col and the duals v. `dense`: c has no forbidden (+inf) entry, which the
+// auction warm start needs (its bids would not end on an infeasible problem).
 template <class W>
 Status jv_solve(const W* c, int64_t nr, int64_t nc, Workspace& ws, std::vector<W>& v_buf,
-                std::vector<W>& d_buf, std::vector<W>& smu_buf) {
+                std::vector<W>& d_buf, std::vector<W>& smu_buf, bool dense) {
   v_buf.resize(nc);
   d_buf.resize(nc);
   smu_buf.resize(nc);
@@ -190,7 +208,15 @@ Status jv_solve(const W* c, int64_t nr, int64_t nc, Workspace& ws, std::vector<W
   int32_t* free_rows = ws.j4.data();
   int64_t nf = 0;
   if (nr == nc) {
-    const Status st = jv_init_square(s, free_rows, &nf, ws.j5.data(), ws.j2.data());
+    // j5 counts the columns each row won; j2 (the path buffer, free until the first
+    // augmentation) holds each column's minimising row.
+    Status st = column_reduction(s, ws.j5.data(), ws.j2.data());
+    if (st != Status::ok) return st;
+    // The warm start's scratch: j5 (after the test), d and smu (unused until augmenting).
+    bool started = dense && auction_start_pays(ws.j5.data(), nr) &&
+                   auction_start(c, nr, s.v, s.col4row, s.row4col, free_rows, &nf, ws.j5.data(),
+                                 s.d, s.smu, *s.K) == Status::ok;
+    if (!started) st = reduction_transfer_and_arr(s, free_rows, &nf, ws.j5.data());
     if (st != Status::ok) return st;
   } else {
     std::fill(s.v, s.v + nc, W(0));
@@ -253,20 +279,20 @@ void export_solution(const int32_t* c4r, int64_t n, int64_t m, bool transpose, i
 }
 
 // Double-precision solve of a validated min-sense working matrix.
-Status solve_double(const double* c, int64_t nr, int64_t nc, Workspace& ws) {
-  return jv_solve<double>(c, nr, nc, ws, ws.d0, ws.d1, ws.d2);
+Status solve_double(const double* c, int64_t nr, int64_t nc, Workspace& ws, bool dense) {
+  return jv_solve<double>(c, nr, nc, ws, ws.d0, ws.d1, ws.d2, dense);
 }
 
 // Float solve plus repair; infeasible or failing in float falls back to double.
-Status solve_float_square(const float* c, int64_t n, Workspace& ws) {
-  Status st = jv_solve<float>(c, n, n, ws, ws.f0, ws.f1, ws.f2);
+Status solve_float_square(const float* c, int64_t n, Workspace& ws, bool dense) {
+  Status st = jv_solve<float>(c, n, n, ws, ws.f0, ws.f1, ws.f2, dense);
   if (st == Status::ok) st = repair_in_double(c, n, ws.f0.data(), ws);
   if (st == Status::ok) return st;
   // Overflow of float reduced costs near the float range could look like infeasibility:
   // confirm in double.
   ws.d3.resize(static_cast<size_t>(n * n));
   for (int64_t k = 0; k < n * n; ++k) ws.d3[k] = static_cast<double>(c[k]);
-  return solve_double(ws.d3.data(), n, n, ws);
+  return solve_double(ws.d3.data(), n, n, ws, dense);
 }
 
 // A square float64 problem (min-sense copy c) solved the same way: in float, then repaired
@@ -274,14 +300,18 @@ Status solve_float_square(const float* c, int64_t n, Workspace& ws) {
 // augmentations see the double costs, so the result is exact in double. Values beyond the
 // float range become +-inf or 0 in the copy, which can only cost repair work (or a float
 // "infeasible", answered by the double solve).
-Status solve_double_square_via_float(const double* c, int64_t n, Workspace& ws) {
+Status solve_double_square_via_float(const double* c, int64_t n, Workspace& ws, bool dense) {
   ws.f3.resize(static_cast<size_t>(n * n));
   float* f = ws.f3.data();
-  for (int64_t k = 0; k < n * n; ++k) f[k] = static_cast<float>(c[k]);
-  Status st = jv_solve<float>(f, n, n, ws, ws.f0, ws.f1, ws.f2);
+  bool dense_f = true;  // the float copy overflows to +inf beyond the float range
+  for (int64_t k = 0; k < n * n; ++k) {
+    f[k] = static_cast<float>(c[k]);
+    dense_f &= f[k] < inf<float>();
+  }
+  Status st = jv_solve<float>(f, n, n, ws, ws.f0, ws.f1, ws.f2, dense_f);
   if (st == Status::ok) st = repair_in_double(c, n, ws.f0.data(), ws);
   if (st == Status::ok) return st;
-  return solve_double(c, n, n, ws);
+  return solve_double(c, n, n, ws, dense);
 }
 
 // Below this size the float detour of a float64 problem does not pay: the float copy rounds
@@ -309,19 +339,21 @@ Status hungarian(const T* cost, int64_t n, int64_t m, bool maximize, int64_t* co
     const uint32_t flags = detail::kernels<float, float>().copy_check(
         reinterpret_cast<const float*>(cost), ws.f3.data(), n * m, maximize);
     if (flags & 1u) return Status::invalid_cost;
-    st = solve_float_square(ws.f3.data(), n, ws);
+    st = solve_float_square(ws.f3.data(), n, ws, !(flags & 2u));
   } else {
     ws.d3.resize(static_cast<size_t>(n * m));
+    bool forbidden = false;
     if (std::is_same<T, double>::value && !transpose) {
       const uint32_t flags = detail::kernels<double, double>().copy_check(
           reinterpret_cast<const double*>(cost), ws.d3.data(), n * m, maximize);
       if (flags & 1u) return Status::invalid_cost;
+      forbidden = flags & 2u;
     } else {
-      st = detail::prepare_min<double>(cost, n, m, maximize, transpose, ws.d3.data(), nullptr);
+      st = detail::prepare_min<double>(cost, n, m, maximize, transpose, ws.d3.data(), &forbidden);
       if (st != Status::ok) return st;
     }
-    st = n == m && n >= kFloatDetourMin ? solve_double_square_via_float(ws.d3.data(), n, ws)
-                                         : solve_double(ws.d3.data(), nr, nc, ws);
+    st = n == m && n >= kFloatDetourMin ? solve_double_square_via_float(ws.d3.data(), n, ws, !forbidden)
+                                         : solve_double(ws.d3.data(), nr, nc, ws, !forbidden);
   }
   if (st != Status::ok) return st;
   export_solution(ws.j0.data(), n, m, transpose, col4row);
@@ -335,15 +367,16 @@ Status hungarian_square_inplace(T* cost, int64_t n, bool maximize, int64_t* col4
   *objective = 0.0;
   if (n == 0) return Status::ok;
   if (n > std::numeric_limits<int32_t>::max()) return Status::invalid_argument;
-  Status st = detail::check_costs(cost, n, n, maximize, nullptr);
+  bool forbidden = false;
+  Status st = detail::check_costs(cost, n, n, maximize, &forbidden);
   if (st != Status::ok) return st;
   if (maximize)
     for (int64_t k = 0; k < n * n; ++k) cost[k] = -cost[k];
   if constexpr (std::is_same<T, float>::value)
-    st = solve_float_square(cost, n, ws);
+    st = solve_float_square(cost, n, ws, !forbidden);
   else
-    st = n >= kFloatDetourMin ? solve_double_square_via_float(cost, n, ws)
-                              : solve_double(cost, n, n, ws);
+    st = n >= kFloatDetourMin ? solve_double_square_via_float(cost, n, ws, !forbidden)
+                              : solve_double(cost, n, n, ws, !forbidden);
   if (st != Status::ok) return st;
   export_solution(ws.j0.data(), n, n, false, col4row);
   const double obj = detail::objective_of(cost, n, n, col4row);

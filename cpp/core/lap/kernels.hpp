@@ -38,6 +38,10 @@ struct Kernels {
   // Greedy band collection: writes the k with x = sign * c[k] + pen[k] <= t and x < +inf to
   // idx (in increasing k) and returns their count.
   int64_t (*collect)(const W* c, const W* pen, int64_t n, W sign, W t, int32_t* idx);
+  // An auction bid: u1 = min over k of c[k] - v[k] at its first index j1, u2 = the second
+  // smallest value (u1 again when the minimum occurs twice; +inf when n == 1). two_min
+  // without j2, which lets the SIMD versions keep the second value with min / max only.
+  void (*bid)(const Tc* c, const W* v, int64_t n, W* u1, int64_t* j1, W* u2);
   SimdLevel level;
 };
 

@@ -223,6 +223,97 @@ SEMRSM_AVX512 double relax_argmin_d(const double* c, const double* v, double* d,
   return mu;
 }
 
+// bid (see kernels.hpp and the AVX2 version): lanes keep the smallest value with its first
+// index and the second smallest through min / max; then a merge of the lanes.
+template <class T>
+struct Lanes512;
+template <>
+struct Lanes512<float> {
+  using V = __m512;
+  using M = __mmask16;
+  static constexpr int L = 16;
+  SEMRSM_AVX512 static V loadz(M m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
+  SEMRSM_AVX512 static V load_or(V src, M m, const float* p) { return _mm512_mask_loadu_ps(src, m, p); }
+  SEMRSM_AVX512 static V set1(float x) { return _mm512_set1_ps(x); }
+  SEMRSM_AVX512 static V iota() {
+    return _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  }
+  SEMRSM_AVX512 static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+  SEMRSM_AVX512 static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  SEMRSM_AVX512 static V min(V a, V b) { return _mm512_min_ps(a, b); }
+  SEMRSM_AVX512 static V max(V a, V b) { return _mm512_max_ps(a, b); }
+  SEMRSM_AVX512 static M lt(M m, V a, V b) { return _mm512_mask_cmp_ps_mask(m, a, b, _CMP_LT_OQ); }
+  SEMRSM_AVX512 static V mov(V a, M m, V b) { return _mm512_mask_mov_ps(a, m, b); }
+  SEMRSM_AVX512 static M eq(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+  SEMRSM_AVX512 static M neq(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_NEQ_UQ); }
+  SEMRSM_AVX512 static float reduce_min(V a) { return _mm512_reduce_min_ps(a); }
+  SEMRSM_AVX512 static float mask_reduce_min(M m, V a) { return _mm512_mask_reduce_min_ps(m, a); }
+};
+template <>
+struct Lanes512<double> {
+  using V = __m512d;
+  using M = __mmask8;
+  static constexpr int L = 8;
+  SEMRSM_AVX512 static V loadz(M m, const double* p) { return _mm512_maskz_loadu_pd(m, p); }
+  SEMRSM_AVX512 static V load_or(V src, M m, const double* p) { return _mm512_mask_loadu_pd(src, m, p); }
+  SEMRSM_AVX512 static V set1(double x) { return _mm512_set1_pd(x); }
+  SEMRSM_AVX512 static V iota() { return _mm512_setr_pd(0, 1, 2, 3, 4, 5, 6, 7); }
+  SEMRSM_AVX512 static V sub(V a, V b) { return _mm512_sub_pd(a, b); }
+  SEMRSM_AVX512 static V add(V a, V b) { return _mm512_add_pd(a, b); }
+  SEMRSM_AVX512 static V min(V a, V b) { return _mm512_min_pd(a, b); }
+  SEMRSM_AVX512 static V max(V a, V b) { return _mm512_max_pd(a, b); }
+  SEMRSM_AVX512 static M lt(M m, V a, V b) { return _mm512_mask_cmp_pd_mask(m, a, b, _CMP_LT_OQ); }
+  SEMRSM_AVX512 static V mov(V a, M m, V b) { return _mm512_mask_mov_pd(a, m, b); }
+  SEMRSM_AVX512 static M eq(V a, V b) { return _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ); }
+  SEMRSM_AVX512 static M neq(V a, V b) { return _mm512_cmp_pd_mask(a, b, _CMP_NEQ_UQ); }
+  SEMRSM_AVX512 static double reduce_min(V a) { return _mm512_reduce_min_pd(a); }
+  SEMRSM_AVX512 static double mask_reduce_min(M m, V a) { return _mm512_mask_reduce_min_pd(m, a); }
+};
+
+template <class T>
+SEMRSM_AVX512 void bid_t(const T* c, const T* v, int64_t n, T* u1, int64_t* j1, T* u2) {
+  using X = Lanes512<T>;
+  using V = typename X::V;
+  using M = typename X::M;
+  constexpr int L = X::L;
+  if (n < 2 * L || n >= (int64_t{1} << 24)) return scalar::bid<T, T>(c, v, n, u1, j1, u2);
+  const T kInf = std::numeric_limits<T>::infinity();
+  V a = X::set1(kInf), b = a, ia = X::set1(T(-1)), idx = X::iota();
+  const V step = X::set1(T(L));
+  for (int64_t k = 0; k < n; k += L) {
+    const M m = n - k >= L ? static_cast<M>(~M(0)) : static_cast<M>((1u << (n - k)) - 1u);
+    // Absent lanes read +inf - 0 and change nothing.
+    const V x = X::sub(X::load_or(X::set1(kInf), m, c + k), X::loadz(m, v + k));
+    b = X::min(b, X::max(a, x));
+    const M lt = X::lt(m, x, a);
+    a = X::min(a, x);
+    ia = X::mov(ia, lt, idx);
+    idx = X::add(idx, step);
+  }
+  // Merge with vector reductions (a scalar loop over the lanes costs branch misses): u1 and
+  // the lowest index holding it; u2 the least b, or the a of any other lane.
+  const T ra = X::reduce_min(a);
+  *u1 = ra;
+  if (!(ra < kInf)) {  // every entry +inf: the scalar kernel names the first
+    *j1 = 0;
+    *u2 = kInf;
+    return;
+  }
+  const T ja = X::mask_reduce_min(X::eq(a, X::set1(ra)), ia);
+  const M others = X::neq(ia, X::set1(ja));
+  const T rb = X::reduce_min(b), ro = X::mask_reduce_min(others, a);
+  *j1 = static_cast<int64_t>(ja);
+  *u2 = ro < rb ? ro : rb;
+}
+
+SEMRSM_AVX512 void bid_f(const float* c, const float* v, int64_t n, float* u1, int64_t* j1, float* u2) {
+  bid_t<float>(c, v, n, u1, j1, u2);
+}
+SEMRSM_AVX512 void bid_d(const double* c, const double* v, int64_t n, double* u1, int64_t* j1,
+                         double* u2) {
+  bid_t<double>(c, v, n, u1, j1, u2);
+}
+
 // two_min: per lane the two smallest values seen and their indices; lanes see increasing k
 // and strict comparisons keep the earliest index, so the merge reproduces the scalar order
 // for finite values (j2 may differ, or be -1, only where u2 is +inf).

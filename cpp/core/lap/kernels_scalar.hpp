@@ -70,6 +70,12 @@ void two_min(const Tc* c, const W* v, int64_t n, W* u1, int64_t* j1, W* u2, int6
 }
 
 template <class Tc, class W>
+void bid(const Tc* c, const W* v, int64_t n, W* u1, int64_t* j1, W* u2) {
+  int64_t j2;
+  two_min<Tc, W>(c, v, n, u1, j1, u2, &j2);
+}
+
+template <class Tc, class W>
 void col_min(const Tc* c, W* v, int32_t* arg, int64_t n, int32_t i) {
   for (int64_t k = 0; k < n; ++k) {
     const W x = static_cast<W>(c[k]);
