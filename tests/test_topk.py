@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from semrsm_native import semantic_rsm, semantic_topk
+from semrsm_native.rsm import _certified_auction
 from semrsm_native.topk import _Bracket, _norms
 
 KERNELS = ["cosine", "linear", "rbf"]
@@ -110,10 +111,10 @@ def test_intervals_contain_the_exact_value(kind, eps, kernel):
     y = family(rng, 11, (6, 3, 5), kind)  # 16 positions against 15
     sigma = 30.0
     exact = np.asarray(semantic_rsm(x, y, kernel=kernel, sigma=sigma))
-    lin = np.asarray(semantic_rsm(x, y, kernel="linear", matcher="auction", eps=eps))
+    lin, gap = _certified_auction(x, y, eps=eps, layout=None, threads=2, progress=False, func="t")
     bracket = _Bracket(_norms(x, "nchw"), _norms(y, "nchw"), kernel, sigma,
                        features=6, unit_roundoff=2.0**-24)
-    lo, hi = bracket.interval(lin, eps, slice(None), slice(None))
+    lo, hi = bracket.interval(lin, gap, slice(None), slice(None))
     assert (lo <= exact).all() and (exact <= hi).all()
     # ... and the interval is informative: its width falls with eps.
     if eps <= 1e-2 and kernel != "rbf":

@@ -7,13 +7,13 @@ certified interval first and solves exactly only the pairs whose interval still 
 k-th best value:
 
 1. **Coarse stages** (one per value of ``eps``): the epsilon-scaling auction with final
-   epsilon ``eps`` (relative to the largest absolute cost of the pair). It ends with
-   eps-complementary slackness, so its objective ``a`` satisfies
-   ``a <= lin <= a + S * eps * maxabs`` (Bertsekas, "The auction algorithm", 1988), where
-   ``lin`` is the exact matched linear value, ``S`` the larger position count and ``maxabs``
-   the largest absolute cost, which Cauchy-Schwarz bounds by the product of the two largest
-   position norms. The first stage runs on every pair; each later stage only on the pairs
-   whose interval still reaches the query's threshold.
+   epsilon ``eps`` (relative to the largest absolute cost of the pair). Its objective ``a``
+   is a lower bound on the exact matched linear value ``lin``, and its final prices are
+   dual feasible after one pass, so the primal-dual gap ``g`` certifies
+   ``a <= lin <= a + g`` (weak duality; ``g <= S * eps * maxabs`` by eps-complementary
+   slackness, Bertsekas, "The auction algorithm", 1988, and usually far smaller). The
+   first stage runs on every pair; each later stage only on the pairs whose interval still
+   reaches the query's threshold.
 2. **Exact rounds**: per query, the undecided pairs with the highest upper bounds are solved
    exactly (k at first, twice as many each round), which raises the threshold, until no
    undecided upper bound reaches it.
@@ -41,19 +41,20 @@ from ._arrays import is_torch_tensor, like_input, to_numpy
 from ._checks import choice, positive_float, positive_int
 from ._threads import resolve_threads
 from ._vocabulary import KERNELS, LAYOUTS
-from .rsm import semantic_rsm
+from .rsm import _certified_auction, semantic_rsm
 
 __all__ = ["semantic_topk", "DEFAULT_EPS"]
 
-# Measured on windows of batch-normed CNN maps of photographs (S = 196, k = 10, a database
-# of 512; benchmarks/bench_retrieval.py): one stage at eps = 1e-3 costs about 0.4 of an exact
-# solve and leaves ~3% of the pairs for exact solves; two stages (1e-2, 1e-3) or a coarser
-# single stage (3e-3, 1e-2) were 5-25% slower in the same run.
-DEFAULT_EPS: tuple[float, ...] = (1e-3,)
+# Measured on windows of batch-normed CNN maps of photographs (S = 196, k = 10, 16 queries
+# against 512; benchmarks/bench_retrieval.py, certified gaps): a stage at 1e-2 on every pair,
+# then 1e-3 on the ~10% it leaves, then ~2% exact, was the fastest of eleven schedules
+# (3.0x the exact RSM; single stages at 1e-3 / 3e-3 / 1e-2 / 3e-2 gave 2.4 / 2.35 / 2.75 / 1.4x).
+DEFAULT_EPS: tuple[float, ...] = (1e-2, 1e-3)
 
-# Rounding margin of the certified intervals, relative to the pair's scale S * maxabs: the
-# auction's objective and the exact value are double sums of the same float cost entries in
-# different orders, and the norms here are recomputed in NumPy (errors ~1e-13 relative).
+# Rounding margin of the certified intervals, relative to the pair's scale S * maxabs (which
+# Cauchy-Schwarz bounds by S times the two largest position norms): the auction's objective,
+# its gap and the exact value are double sums of the same float cost entries in different
+# orders, and the norms here are recomputed in NumPy (errors ~1e-13 relative).
 _SLACK = 1e-9
 
 _CHUNK = 256  # samples read at a time for the norms (memory maps stay unread otherwise)
@@ -123,7 +124,7 @@ def _eps_schedule(eps: Any, func: str) -> tuple[float, ...]:
 
 
 class _Bracket:
-    """Certified similarity intervals from auction objectives (see the module docs)."""
+    """Certified similarity intervals from auction objectives and gaps (module docs)."""
 
     def __init__(self, x_norms, y_norms, kernel: str, sigma: float | None,
                  features: int = 0, unit_roundoff: float = 0.0):
@@ -137,13 +138,12 @@ class _Bracket:
         self.relative_margin = _SLACK + (
             1.01 * features * unit_roundoff if kernel == "rbf" else 0.0)
 
-    def interval(self, lin_lb: np.ndarray, eps: float, rows: Any, cols: Any):
-        """(lo, hi) of the similarities of pairs (rows, cols) whose auction at final epsilon
-        ``eps`` reached the matched linear values ``lin_lb`` (2-D, rows x cols)."""
+    def interval(self, lin_lb: np.ndarray, gap: np.ndarray, rows: Any, cols: Any):
+        """(lo, hi) of the similarities of pairs (rows, cols) whose auction reached the
+        matched linear values ``lin_lb`` with certified gaps ``gap`` (2-D, rows x cols)."""
         sc = self.scale[rows, cols]
         margin = self.relative_margin * (np.abs(lin_lb) + sc)
-        # The solver never lets eps fall below 1e-13 of the largest cost (auction.cpp).
-        hi_lin = lin_lb + max(eps, 1e-13) * sc + margin
+        hi_lin = lin_lb + gap + margin
         a, b = np.atleast_1d(self.sqx[rows]), np.atleast_1d(self.sqy[cols])
         return (_kernel_of_linear(self.kernel, np.atleast_2d(lin_lb - margin), a, b, self.sigma),
                 _kernel_of_linear(self.kernel, np.atleast_2d(hi_lin), a, b, self.sigma))
@@ -293,16 +293,11 @@ def semantic_topk(
     stats: dict[str, Any] = {"pairs": n_q * (n_q - 1) if self_mode else n_q * n_db,
                              "stages": [], "exact": 0, "rounds": 0}
 
-    # Stage 1 on every pair. Its matched values are only lower bounds; its checks (shapes,
-    # features, finite samples) are semantic_rsm's, its messages name this function.
+    # Stage 1 on every pair; its checks (shapes, features, finite samples) are semantic_rsm's.
     first = None
     if schedule:
-        try:
-            first = semantic_rsm(q, None if self_mode else db, kernel="linear",
-                                 matcher="auction", eps=schedule[0], progress=bool(progress),
-                                 **options)
-        except (TypeError, ValueError) as exc:
-            raise type(exc)(str(exc).replace("semantic_rsm:", f"{func}:", 1)) from None
+        first = _certified_auction(q, None if self_mode else db, eps=schedule[0], layout=layout,
+                                   threads=nthreads, progress=bool(progress), func=func)
         stats["stages"].append({"eps": schedule[0], "pairs": stats["pairs"]})
     x_norms = _norms(q, lay)
     bracket = _Bracket(x_norms, x_norms if self_mode else _norms(db, lay), kernel, sigma,
@@ -311,7 +306,7 @@ def semantic_topk(
     bounds = bracket.interval
 
     if first is not None:
-        lo, hi = bounds(np.asarray(first, dtype=np.float64), schedule[0], slice(None), slice(None))
+        lo, hi = bounds(first[0], first[1], slice(None), slice(None))
     else:  # no coarse stage: every pair is undecided
         lo = np.full((n_q, n_db), -np.inf)
         hi = np.full((n_q, n_db), np.inf)
@@ -348,8 +343,10 @@ def semantic_topk(
             for i in range(n_q):
                 cols = rows_state.open_pairs(i, tau[i])
                 if len(cols):
-                    lin = pair_values(i, cols, kernel="linear", matcher="auction", eps=e)
-                    lo_i, hi_i = bounds(lin[None, :], e, i, cols)
+                    # Bounds only: the orientation of a self-mode pair does not matter here.
+                    lin, gap = _certified_auction(q[i : i + 1], db[cols], eps=e, layout=layout,
+                                                  threads=nthreads, progress=False, func=func)
+                    lo_i, hi_i = bounds(lin, gap, i, cols)
                     rows_state.tighten(i, cols, lo_i[0], hi_i[0])
                     reached += len(cols)
                 if bar is not None:
