@@ -78,7 +78,7 @@ template <class T>
 py::tuple semantic_linear(py::array_t<T, py::array::c_style> x, py::object y_obj, int layout,
                           int matcher, int cost, int64_t window, double eps, int threads,
                           bool want_d2, bool want_perms, py::object progress,
-                          const std::string& func) {
+                          const std::string& func, bool want_gap) {
   const Layout lay = static_cast<Layout>(layout);
   const rsm::Samples<T> xs = samples_of(x, lay);
   const bool self = y_obj.is_none();
@@ -113,6 +113,13 @@ py::tuple semantic_linear(py::array_t<T, py::array::c_style> x, py::object y_obj
     perms = a.mutable_data();
     perms_obj = a;
   }
+  py::object gap_obj = py::none();
+  double* gap = nullptr;
+  if (want_gap) {
+    py::array_t<double> a({n, m});
+    gap = a.mutable_data();
+    gap_obj = a;
+  }
 
   Poller poller;
   poller.progress = progress;
@@ -140,6 +147,7 @@ py::tuple semantic_linear(py::array_t<T, py::array::c_style> x, py::object y_obj
       out.linear = linear.mutable_data();
       out.d2 = d2;
       out.perms = perms;
+      out.gap = gap;
       rsm::Control ctl;
       ctl.poll = &poll;
       ctl.pairs_done = &poller.done;
@@ -156,7 +164,7 @@ py::tuple semantic_linear(py::array_t<T, py::array::c_style> x, py::object y_obj
                           " (or a value whose square overflows float64)");
   if (st != Status::ok) throw_status(st, func);
   poller.report();
-  return py::make_tuple(linear, d2_obj, perms_obj, x_sq, self ? x_sq : y_sq);
+  return py::make_tuple(linear, d2_obj, perms_obj, x_sq, self ? x_sq : y_sq, gap_obj);
 }
 
 }  // namespace
@@ -165,11 +173,11 @@ void register_rsm(py::module_& m) {
   m.def("semantic_linear", &semantic_linear<float>, py::arg("x"), py::arg("y"),
         py::arg("layout"), py::arg("matcher"), py::arg("cost"), py::arg("window"),
         py::arg("eps"), py::arg("threads"), py::arg("want_d2"), py::arg("want_perms"),
-        py::arg("progress"), py::arg("func"));
+        py::arg("progress"), py::arg("func"), py::arg("want_gap") = false);
   m.def("semantic_linear", &semantic_linear<double>, py::arg("x"), py::arg("y"),
         py::arg("layout"), py::arg("matcher"), py::arg("cost"), py::arg("window"),
         py::arg("eps"), py::arg("threads"), py::arg("want_d2"), py::arg("want_perms"),
-        py::arg("progress"), py::arg("func"));
+        py::arg("progress"), py::arg("func"), py::arg("want_gap") = false);
   m.def(
       "rsm_apply_kernel",
       [](int kind, py::array_t<double, py::array::c_style> linear, py::object d2_obj,

@@ -11,6 +11,7 @@ from .lap import linear_sum_assignment, linear_sum_assignment_batch
 from .block import semantic_rsm_block
 from .rsm import semantic_rsm, spatio_semantic_rsm
 from .store import open_rsm, semantic_rsm_to_store  # zarr is imported on first use only
+from .topk import semantic_topk
 
 __all__ = [
     "build_info",
@@ -20,6 +21,7 @@ __all__ = [
     "semantic_rsm_to_store",
     "open_rsm",
     "semantic_rsm_block",
+    "semantic_topk",
     "spatio_semantic_rsm",
     "__version__",
 ]

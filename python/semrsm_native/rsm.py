@@ -11,6 +11,7 @@ reduced to a scalar; no Python runs per pair and the GIL is released.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Sequence
 
 import numpy as np
@@ -80,28 +81,16 @@ def _prepare_pair(x: Any, y: Any, request: RsmRequest):
 
 def _run(x: Any, y: Any, request: RsmRequest):
     """A whole (spatio-)semantic RSM on the CPU engine."""
-    func = request.func
     xv, yv, code = _prepare_pair(x, y, request)
     self_mode = yv is None
     n = xv.shape[0]
     m = n if self_mode else yv.shape[0]
     want_d2 = "rbf" in request.kernels
 
-    bar = None
-    callback = None
-    if request.progress:
-        from tqdm.auto import tqdm
-
-        pairs = n * (n - 1) // 2 if self_mode else n * m
-        bar = tqdm(total=pairs, desc=func, unit="pair")
-        callback = bar.update
-    try:
+    with _pair_progress(request, n, m, self_mode) as callback:
         linear, d2, perms, sqx, sqy = _engine(
             xv, yv, code, request, want_d2, request.return_permutations, callback
         )
-    finally:
-        if bar is not None:
-            bar.close()
     results = _apply_kernels(request, linear, d2, sqx, sqy, self_mode, in_place=True)
     kernels = request.kernels
     out: Any = (
@@ -114,14 +103,51 @@ def _run(x: Any, y: Any, request: RsmRequest):
     return out
 
 
-def _engine(xv, yv, code, request: RsmRequest, want_d2, want_perms, callback):
-    """The native engine on prepared samples: (linear, d2, perms, sqnorm_x, sqnorm_y)."""
+@contextlib.contextmanager
+def _pair_progress(request: RsmRequest, n: int, m: int, self_mode: bool):
+    """A tqdm bar over the pairs when the request asks for progress; yields its callback."""
+    if not request.progress:
+        yield None
+        return
+    from tqdm.auto import tqdm
+
+    pairs = n * (n - 1) // 2 if self_mode else n * m
+    bar = tqdm(total=pairs, desc=request.func, unit="pair")
+    try:
+        yield bar.update
+    finally:
+        bar.close()
+
+
+def _engine(xv, yv, code, request: RsmRequest, want_d2, want_perms, callback, want_gap=False):
+    """The native engine on prepared samples: (linear, d2, perms, sqnorm_x, sqnorm_y), and
+    with ``want_gap`` the certified gap of every pair (see ``rsm::Output::gap``) sixth."""
     eps = request.eps
-    return _core.semantic_linear(
+    out = _core.semantic_linear(
         xv, yv, code, _MATCHER_CODE[request.matcher], _COST_CODE[request.cost], request.window,
         0.0 if eps is None else eps, request.threads, want_d2, want_perms, callback,
-        request.func,
+        request.func, want_gap,
     )
+    return out if want_gap else out[:5]
+
+
+def _certified_auction(x: Any, y: Any, *, eps: float, layout: str | None, threads: int | None,
+                       progress: bool, func: str):
+    """Matched linear values of the auction at final epsilon ``eps`` (relative, as in
+    :func:`semantic_rsm`) and a certified gap per pair: ``linear <= exact <= linear + gap``,
+    the exact value being the hungarian one of the same cost entries. Inner-product cost,
+    CPU. Inputs are checked (and errors named after ``func``) as in :func:`semantic_rsm`."""
+    request = semantic_request(
+        func, (x, y), kernel="linear", matcher="auction", cost="inner", layout=layout,
+        window=128, eps=eps, sigma=None, threads=threads, progress=progress,
+        return_permutations=False, device="cpu", precision="float32",
+    )
+    xv, yv, code = _prepare_pair(x, y, request)
+    n = xv.shape[0]
+    m = n if yv is None else yv.shape[0]
+    with _pair_progress(request, n, m, yv is None) as callback:
+        linear, _, _, _, _, gap = _engine(xv, yv, code, request, False, False, callback, want_gap=True)
+    return linear, gap
 
 
 def _apply_kernels(request: RsmRequest, linear, d2, sqx, sqy, self_mode, *, in_place):

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "core/cpu_features.hpp"
@@ -95,6 +96,7 @@ class Engine {
     for (int64_t i = 0; i < n; ++i) {
       out_.linear[i * n + i] = xs_[i];
       if (out_.d2) out_.d2[i * n + i] = 0.0;
+      if (out_.gap) out_.gap[i * n + i] = 0.0;  // exact, whatever the matcher
       if (out_.perms)
         for (int64_t p = 0; p < S; ++p)
           out_.perms[(i * n + i) * S + p] = static_cast<int32_t>(p);
@@ -103,12 +105,14 @@ class Engine {
 
  private:
   // `cost` is this pair's scratch buffer (S_x x S_y): the exact solver may work in it in place.
-  Status solve_dense(T* cost, int64_t* col4row, double* obj, lap::Workspace& ws) const {
+  // `bound` (null: not wanted) receives the solver's certified gap.
+  Status solve_dense(T* cost, int64_t* col4row, double* obj, double* bound,
+                     lap::Workspace& ws) const {
     lap::Problem<T> p;
     p.n = x_.S;
     p.m = y_.S;
     p.scratch = cost;
-    return lap::solve<T>(solve_opts_, p, lap::Solution{col4row, obj, nullptr}, ws);
+    return lap::solve<T>(solve_opts_, p, lap::Solution{col4row, obj, bound}, ws);
   }
 
   Status pair(int64_t i, int64_t j, const T* pa, const T* pb, SlotWork<T>& w) {
@@ -118,10 +122,15 @@ class Engine {
     const int64_t m = self_ ? x_.n : y_.n;
     double lin = 0.0, d2 = 0.0, objective = 0.0;
     const bool want_d2 = out_.d2 != nullptr;
+    // Only the exact solver and the auction certify their distance to the optimum; asking
+    // the auction for it costs one dual pass per pair (lap::Solution::bound).
+    const bool certifies = opts_.matcher == Matcher::hungarian || opts_.matcher == Matcher::auction;
+    double gap = certifies ? 0.0 : std::numeric_limits<double>::quiet_NaN();
+    double* want_gap = out_.gap != nullptr && opts_.matcher == Matcher::auction ? &gap : nullptr;
 
     if (opts_.matcher == Matcher::identity) {
       flat_sums(xi, yj, Sx * C, true, want_d2, &lin, &d2);
-      store(i, j, m, lin, d2);
+      store(i, j, m, lin, d2, gap);
       return Status::ok;
     }
 
@@ -131,7 +140,7 @@ class Engine {
       // Negated inner products: every solver minimises, and no solver needs to copy the
       // matrix just to flip its sign.
       K_.gemm(pa, Sx, pb, Sy, C, w.cost.data(), Sy, true);
-      st = solve_dense(w.cost.data(), col4row, &objective, w.ws);
+      st = solve_dense(w.cost.data(), col4row, &objective, want_gap, w.ws);
     } else {
       st = batch_optimal(xi, yj, i, j, col4row, &objective, w);
     }
@@ -163,7 +172,7 @@ class Engine {
       for (int64_t q = 0; q < Sy; ++q)
         if (!w.mark[q]) d2 += py[q];
     }
-    store(i, j, m, lin, d2);
+    store(i, j, m, lin, d2, gap);
     if (out_.perms) {
       int32_t* pij = out_.perms + (i * m + j) * Sx;
       for (int64_t p = 0; p < Sx; ++p) pij[p] = static_cast<int32_t>(col4row[p]);
@@ -208,12 +217,14 @@ class Engine {
     return lap::solve<T>(solve_opts_, p, lap::Solution{col4row, objective, nullptr}, w.ws);
   }
 
-  void store(int64_t i, int64_t j, int64_t m, double lin, double d2) {
+  void store(int64_t i, int64_t j, int64_t m, double lin, double d2, double gap) {
     out_.linear[i * m + j] = lin;
     if (out_.d2) out_.d2[i * m + j] = d2;
+    if (out_.gap) out_.gap[i * m + j] = gap;
     if (self_) {
       out_.linear[j * m + i] = lin;
       if (out_.d2) out_.d2[j * m + i] = d2;
+      if (out_.gap) out_.gap[j * m + i] = gap;
     }
   }
 

@@ -73,6 +73,11 @@ struct Output {
   double* d2 = nullptr;      // n x m or null: |X_i - P Y_j|^2 summed directly in double
   int32_t* perms = nullptr;  // n x m x S_x or null: perms[(i m + j) S_x + p] = q, the position
                              // of Y_j matched to position p of X_i (-1 if none, S_x > S_y)
+  // n x m or null: a certified bound on (optimum - matched value) of each pair's assignment,
+  // so that linear <= exact <= linear + gap with an inner-product cost: 0 for the exact
+  // matcher, the primal-dual gap of the final prices for the auction (lap.hpp), NaN for the
+  // matchers that certify nothing (greedy, batch_optimal, identity).
+  double* gap = nullptr;
 };
 
 struct Control {
