@@ -50,7 +50,7 @@ def add_search_parser(sub: Any, add_common: Callable[[argparse.ArgumentParser], 
                    help="similarity (default cosine); rbf needs --sigma")
     s.add_argument("--sigma", type=positive_float, default=None, help="RBF bandwidth (required for rbf)")
     s.add_argument("--eps", type=_eps_list, default=None, metavar="E[,E...]",
-                   help="final epsilons of the coarse auction stages, decreasing (default 1e-2,1e-3); "
+                   help="final epsilons of the coarse auction stages, decreasing (default 1e-2); "
                    "only the time depends on them")
     s.add_argument("--layer", action="append", default=None, metavar="NAME",
                    help="layer to use (repeatable; default: every layer both files have)")
