@@ -83,4 +83,15 @@ def semantic_rsm(x: Any, path, y: Any = None, *, client=None, tile: int = 256,
     finally:
         if bar is not None:
             bar.close()
+    # The default-bandwidth RBF: the median's counting passes and the kernel tiles run on the
+    # workers too (each reads its own d2 tile from the store).
+    _store.finish_kernel(path, map_tiles=lambda f, argss: _map_on(client, f, argss))
     return _store.open_rsm(path)[0]
+
+
+def _map_on(client, func, argss):
+    """``[func(*a) for a in argss]`` as Dask tasks, results in order."""
+    if not argss:
+        return []
+    futures = client.map(func, *zip(*argss), pure=False, retries=2)
+    return client.gather(futures)

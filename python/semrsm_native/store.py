@@ -1,9 +1,20 @@
 """Resumable tiled semantic RSMs in a Zarr v3 store (needs the ``dask`` extra: zarr>=3).
 
 Layout of a store: array ``rsm`` (N x M float64, one chunk per tile), array ``done``
-(one uint8 per tile, chunk 1 x 1 so that marking a tile is one write of its own), and the
-attributes ``semrsm`` (options, package version, input fingerprint, tile). A tile is written
-first and marked done after, so a crash inside a tile leaves it pending, never half-done.
+(per tile the number of times it was computed and written: 0 pending, 1 done, more only if
+a tile was ever computed twice; chunk 1 x 1 so that marking a tile is one write of its own),
+and the attributes ``semrsm`` (options, package version, input fingerprint, tile). A tile
+is written first and marked done after, and every chunk write of Zarr's local store is
+atomic (a temporary file renamed into place), so a crash inside a tile leaves it pending,
+never half-done.
+
+The RBF kernel with its default bandwidth (a median over all pairs) is computed in two
+phases: the tiles store the matched squared distances in array ``d2`` (only the computed,
+upper tiles in self mode); once all are done the exact lower median of the nonzero ones is
+selected by counting over the tiles (:mod:`._select`, a few passes, one tile in memory at a
+time), kept in the attribute ``rbf_sigma``, and the kernel is written tile by tile (array
+``kernel_done`` marks those). The result is the bandwidth and matrix of one
+``semantic_rsm`` call, bit for bit.
 """
 
 from __future__ import annotations
@@ -14,11 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from .block import read_samples, sample_count, semantic_rsm_block
+from . import _core
+from ._select import chunk_histogram, lower_median_rank, select_kth, sortable_keys
+from .block import rbf_from_d2, read_samples, sample_count, semantic_rsm_block
 
-__all__ = ["semantic_rsm_to_store", "open_rsm", "fingerprint"]
+__all__ = ["semantic_rsm_to_store", "open_rsm", "fingerprint", "finish_kernel"]
 
 _SAMPLED = 16  # samples hashed per input: first, last and evenly spaced between
+_COLLECT = 1 << 22  # d2 candidates gathered in memory to finish the median (32 MiB)
 
 
 def fingerprint(a: Any) -> str:
@@ -59,6 +73,11 @@ def pending_tiles(done: np.ndarray, self_mode: bool) -> list[tuple[int, int]]:
     ]
 
 
+def deferred_rbf(options) -> bool:
+    """Whether the store takes the RBF bandwidth from all pairs at the end (no ``sigma``)."""
+    return options.get("kernel") == "rbf" and options.get("sigma") is None
+
+
 def open_store(path, x, y, tile, options):
     """Create the store at ``path`` or open it, refusing other inputs or options."""
     import zarr
@@ -69,7 +88,10 @@ def open_store(path, x, y, tile, options):
         root = zarr.open_group(str(path), mode="w", zarr_format=3)
         root.create_array("rsm", shape=(n, m), chunks=(tile, tile), dtype="float64", fill_value=np.nan)
         nt = (-(-n // tile), -(-m // tile))
-        root.create_array("done", shape=nt, chunks=(1, 1), dtype="uint8", fill_value=0)
+        root.create_array("done", shape=nt, chunks=(1, 1), dtype="uint16", fill_value=0)
+        if deferred_rbf(options):
+            root.create_array("d2", shape=(n, m), chunks=(tile, tile), dtype="float64", fill_value=np.nan)
+            root.create_array("kernel_done", shape=nt, chunks=(1, 1), dtype="uint16", fill_value=0)
         root.attrs["semrsm"] = meta
         return root
     root = zarr.open_group(str(path), mode="r+")
@@ -92,15 +114,121 @@ def compute_tile(path, x, y, ti, tj, tile, options, threads=None):
     if done[ti, tj]:
         # Already finished (a Dask task rerun after its worker died after the write).
         return ti, tj
-    n, m = rsm.shape
-    rows = slice(ti * tile, min((ti + 1) * tile, n))
-    cols = slice(tj * tile, min((tj + 1) * tile, m))
-    block = semantic_rsm_block(x, y, rows, cols, threads=threads, **options)
-    rsm[rows, cols] = block
-    if y is None and ti != tj:
-        rsm[cols, rows] = np.ascontiguousarray(block.T)
-    done[ti, tj] = 1  # last: a crash before this line leaves the tile pending
+    rows, cols = _tile_ranges(rsm.shape, tile, ti, tj)
+    if deferred_rbf(options):
+        # Phase one of the default-bandwidth RBF: keep the squared distances (the linear
+        # values come with them and are dropped); finish_kernel writes the kernel.
+        opts = {k: v for k, v in options.items() if k not in ("kernel", "sigma")}
+        _, d2 = semantic_rsm_block(x, y, rows, cols, kernel="linear", threads=threads,
+                                   return_d2=True, **opts)
+        root["d2"][rows, cols] = d2
+    else:
+        block = semantic_rsm_block(x, y, rows, cols, threads=threads, **options)
+        _write_tile(rsm, rows, cols, block, y is None and ti != tj)
+    # Last, and counted (re-read, so a tile computed twice shows 2): a crash before this
+    # line leaves the tile pending.
+    done[ti, tj] = int(done[ti, tj]) + 1
     return ti, tj
+
+
+def _tile_ranges(shape, tile, ti, tj):
+    n, m = shape
+    return slice(ti * tile, min((ti + 1) * tile, n)), slice(tj * tile, min((tj + 1) * tile, m))
+
+
+def _write_tile(rsm, rows, cols, block, mirror):
+    rsm[rows, cols] = block
+    if mirror:
+        rsm[cols, rows] = np.ascontiguousarray(block.T)
+
+
+# --------------------------------------------------------------------------------------------
+# RBF with the default bandwidth: exact median over the stored d2, then the kernel
+# --------------------------------------------------------------------------------------------
+
+
+def d2_tile_part(path, ti, tj, prefix, fixed, collect):
+    """One tile's part of a selection pass over the stored d2: the values the default
+    bandwidth is a median of (nonzero; in self mode only ``i < j``, as the native engine)."""
+    import zarr
+
+    root = zarr.open_group(str(path), mode="r")
+    rows, cols = _tile_ranges(root["d2"].shape, root.attrs["semrsm"]["tile"], ti, tj)
+    d2 = np.asarray(root["d2"][rows, cols])
+    if root.attrs["semrsm"]["self"] and ti == tj:
+        d2 = d2[np.triu_indices(d2.shape[0], k=1, m=d2.shape[1])]
+    d2 = d2[d2 != 0.0]
+    return chunk_histogram(sortable_keys(d2), prefix, fixed, collect)
+
+
+def kernel_tile(path, ti, tj, sigma):
+    """Phase two: write the RBF tile (ti, tj) from its stored d2, then mark it."""
+    import zarr
+
+    root = zarr.open_group(str(path), mode="r+")
+    kdone = root["kernel_done"]
+    if kdone[ti, tj]:
+        return ti, tj
+    meta = root.attrs["semrsm"]
+    rows, cols = _tile_ranges(root["d2"].shape, meta["tile"], ti, tj)
+    block = rbf_from_d2(np.asarray(root["d2"][rows, cols]), sigma)
+    _write_tile(root["rsm"], rows, cols, block, meta["self"] and ti != tj)
+    kdone[ti, tj] = int(kdone[ti, tj]) + 1
+    return ti, tj
+
+
+def default_sigma(path, map_tiles=None) -> float:
+    """The RBF bandwidth of one ``semantic_rsm`` call, from the d2 of a finished store:
+    ``sqrt(lower median of the nonzero d2) + 1e-3``, the median exact to the bit.
+
+    ``map_tiles(func, args_list)`` maps the per-tile passes (default: here, in order).
+    """
+    import zarr
+
+    root = zarr.open_group(str(path), mode="r")
+    tiles = _computed_tiles(root)
+    if map_tiles is None:
+        map_tiles = lambda f, argss: [f(*a) for a in argss]  # noqa: E731
+    med, _ = select_kth(
+        lambda prefix, fixed, collect: map_tiles(
+            d2_tile_part, [(str(path), ti, tj, prefix, fixed, collect) for ti, tj in tiles]
+        ),
+        lower_median_rank,
+        collect=_COLLECT,
+    )
+    # sqrt(median) + offset through the engine's own function (one value, not self mode).
+    return float(_core.rsm_default_sigma(np.array([[0.0 if med is None else med]]), False))
+
+
+def _computed_tiles(root):
+    done = np.asarray(root["done"][...])
+    self_mode = root.attrs["semrsm"]["self"]
+    return [(ti, tj) for ti in range(done.shape[0]) for tj in range(ti if self_mode else 0, done.shape[1])]
+
+
+def finish_kernel(path, map_tiles=None) -> bool:
+    """Finish a default-bandwidth RBF store whose tiles are all done: take the bandwidth
+    (once; kept in the ``rbf_sigma`` attribute) and write the kernel tiles still pending.
+    Returns whether the store is complete. Other stores: nothing to do."""
+    import zarr
+
+    root = zarr.open_group(str(path), mode="r+")
+    meta = root.attrs["semrsm"]
+    if not deferred_rbf(meta["options"]):
+        return not pending_tiles(np.asarray(root["done"][...]), meta["self"])
+    if pending_tiles(np.asarray(root["done"][...]), meta["self"]):
+        return False
+    sigma = root.attrs.get("rbf_sigma")
+    if sigma is None:
+        sigma = default_sigma(path, map_tiles)
+        root.attrs["rbf_sigma"] = sigma
+    todo = pending_tiles(np.asarray(root["kernel_done"][...]), meta["self"])
+    if map_tiles is None:
+        for ti, tj in todo:
+            kernel_tile(path, ti, tj, sigma)
+    else:
+        map_tiles(kernel_tile, [(str(path), ti, tj, sigma) for ti, tj in todo])
+    return True
 
 
 def semantic_rsm_to_store(x: Any, path, y: Any = None, *, tile: int = 256, progress: bool = False,
@@ -125,7 +253,9 @@ def semantic_rsm_to_store(x: Any, path, y: Any = None, *, tile: int = 256, progr
         Engine threads per tile.
     **options
         ``kernel`` (one name), ``matcher``, ``cost``, ``layout``, ``window``, ``eps``,
-        ``sigma`` as in :func:`semantic_rsm`. The RBF kernel needs an explicit ``sigma``.
+        ``sigma`` as in :func:`semantic_rsm`. ``kernel="rbf"`` without ``sigma`` takes the
+        default bandwidth of :func:`semantic_rsm` exactly, from all pairs once every tile
+        is done (the store then also holds the squared distances, array ``d2``).
 
     Returns
     -------
@@ -137,8 +267,6 @@ def semantic_rsm_to_store(x: Any, path, y: Any = None, *, tile: int = 256, progr
         raise ValueError(f"{func}: tile must be a positive integer, got {tile!r}")
     if not isinstance(options.get("kernel", "cosine"), str):
         raise ValueError(f"{func}: kernel must be one name")
-    if options.get("kernel") == "rbf" and options.get("sigma") is None:
-        raise ValueError(f"{func}: kernel 'rbf' needs an explicit sigma in a store")
     root = open_store(path, x, y, tile, options)
     todo = pending_tiles(np.asarray(root["done"][...]), y is None)
     bar = None
@@ -154,19 +282,24 @@ def semantic_rsm_to_store(x: Any, path, y: Any = None, *, tile: int = 256, progr
     finally:
         if bar is not None:
             bar.close()
+    finish_kernel(path)
     return root["rsm"]
 
 
 def open_rsm(path):
     """Open a stored RSM: ``(matrix, metadata, complete)``.
 
-    ``matrix`` is the lazy ``zarr.Array`` (``np.asarray(matrix)`` reads it all), ``metadata``
-    the store's options, version and fingerprints, ``complete`` whether every tile is done.
+    ``matrix`` is the lazy ``zarr.Array`` (``np.asarray(matrix)`` reads it all; pending
+    tiles read as NaN), ``metadata`` the store's options, version, fingerprints and tile
+    (and ``rbf_sigma``, the bandwidth taken, for a default-bandwidth RBF store),
+    ``complete`` whether every tile (and kernel tile) is written.
     """
     import zarr
 
     root = zarr.open_group(str(path), mode="r")
     meta = dict(root.attrs["semrsm"])
-    done = np.asarray(root["done"][...])
-    complete = not pending_tiles(done, meta["self"])
+    complete = not pending_tiles(np.asarray(root["done"][...]), meta["self"])
+    if deferred_rbf(meta["options"]):
+        meta["rbf_sigma"] = root.attrs.get("rbf_sigma")
+        complete = complete and not pending_tiles(np.asarray(root["kernel_done"][...]), meta["self"])
     return root["rsm"], meta, complete
