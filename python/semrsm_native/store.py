@@ -49,6 +49,29 @@ def fingerprint(a: Any) -> str:
     return h.hexdigest()
 
 
+# The options a store records, with semantic_rsm's defaults, so that a store made with
+# defaults left out and one made with them spelt out (as the command line does) are the same.
+OPTION_DEFAULTS = {"kernel": "cosine", "matcher": "hungarian", "cost": "inner", "layout": None,
+                   "window": 128, "eps": None, "sigma": None}
+
+
+def _normalised(options, func="semantic_rsm_to_store"):
+    unknown = sorted(set(options) - set(OPTION_DEFAULTS))
+    if unknown:
+        raise TypeError(f"{func}: unknown option {unknown[0]!r}; options: {', '.join(OPTION_DEFAULTS)}")
+    return {**OPTION_DEFAULTS, **options}
+
+
+def _probe(x, y, options):
+    """Check inputs and options on one pair before a store is made, so that a typo fails
+    at once instead of leaving a store that refuses the corrected call."""
+    opts = {k: v for k, v in options.items() if not (deferred_rbf(options) and k in ("kernel", "sigma"))}
+    if y is None and sample_count(x) >= 2:
+        semantic_rsm_block(x, None, slice(0, 1), slice(1, 2), threads=1, **opts)
+    else:
+        semantic_rsm_block(x, y, slice(0, 1), slice(0, 1), threads=1, **opts)
+
+
 def _meta(x, y, tile, options):
     from . import __version__
 
@@ -57,7 +80,7 @@ def _meta(x, y, tile, options):
         "tile": int(tile),
         "shape": [sample_count(x), sample_count(x) if y is None else sample_count(y)],
         "self": y is None,
-        "options": {k: options[k] for k in sorted(options)},
+        "options": {k: v for k, v in sorted(_normalised(options).items())},
         "fingerprint_x": fingerprint(x),
         "fingerprint_y": None if y is None else fingerprint(y),
     }
@@ -85,6 +108,7 @@ def open_store(path, x, y, tile, options):
     meta = _meta(x, y, tile, options)
     n, m = meta["shape"]
     if not os.path.exists(os.path.join(str(path), "zarr.json")):
+        _probe(x, y, options)
         root = zarr.open_group(str(path), mode="w", zarr_format=3)
         root.create_array("rsm", shape=(n, m), chunks=(tile, tile), dtype="float64", fill_value=np.nan)
         nt = (-(-n // tile), -(-m // tile))
