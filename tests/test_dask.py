@@ -82,3 +82,20 @@ def test_distributed_rbf_default_sigma(client, tmp_path, y_n):
     out = sdask.semantic_rsm(x, tmp_path / "s", y=y, client=client, tile=2, kernel="rbf")
     assert np.array_equal(np.asarray(out), semantic_rsm(x, y, kernel="rbf"))
     assert store.open_rsm(tmp_path / "s")[2]
+
+
+def test_numpy_zarr_and_dask_array_inputs(client, tmp_path):
+    import dask.array as da
+    import zarr
+
+    x = np.random.default_rng(5).standard_normal((11, 6, 3, 3)).astype(np.float32)
+    y = np.random.default_rng(6).standard_normal((4, 6, 3, 3)).astype(np.float32)
+    zx = zarr.create_array(str(tmp_path / "x.zarr"), shape=x.shape, chunks=(3, 6, 3, 3), dtype=x.dtype)
+    zx[...] = x
+    ref = semantic_rsm(x)
+    for name, inp in (("np", x), ("zarr", zx), ("dask", da.from_zarr(str(tmp_path / "x.zarr")))):
+        out = sdask.semantic_rsm(inp, tmp_path / name, client=client, tile=4)
+        assert np.array_equal(np.asarray(out), ref), name
+    out = sdask.semantic_rsm(da.from_array(x, chunks=5), tmp_path / "xy", y=y, client=client, tile=3,
+                             kernel="linear")
+    assert np.array_equal(np.asarray(out), semantic_rsm(x, y, kernel="linear"))

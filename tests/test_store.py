@@ -59,36 +59,54 @@ def test_mismatch_refused(tmp_path):
 
 
 def test_kill_9_mid_run_then_resume(tmp_path):
-    """A process killed with SIGKILL inside the run leaves only whole tiles marked done."""
+    """SIGKILL at three points of a run: each time, every tile marked done holds its final
+    values (none half-written), and the last resume gives the identical matrix with every
+    tile computed exactly once."""
     import os
     import signal
     import subprocess
     import sys
     import time
 
-    x = np.random.default_rng(7).standard_normal((24, 8, 4, 4))
+    x = np.random.default_rng(7).standard_normal((40, 8, 4, 4))
     np.save(tmp_path / "x.npy", x)
+    ref = semantic_rsm(x)
     code = (
         "import numpy as np; from semrsm_native import store;"
         f"store.semantic_rsm_to_store(np.load({str(tmp_path / 'x.npy')!r}, mmap_mode='r'),"
-        f" {str(tmp_path / 's')!r}, tile=1, threads=1)"
+        f" {str(tmp_path / 's')!r}, tile=2, threads=1)"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code])
-    try:
-        while proc.poll() is None:
-            if (tmp_path / "s" / "done" / "zarr.json").exists():
-                done = np.asarray(zarr.open_group(str(tmp_path / "s"), mode="r")["done"][...])
-                if done.sum() >= 5:
-                    break
-            time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL
-    assert not store.open_rsm(tmp_path / "s")[2]
+    upper = np.triu(np.ones((20, 20), dtype=bool))
+    previous = 0
+    for _ in range(3):  # of 210 tiles, each run finishes some 20 or more before its kill
+        target = previous + 20
+        proc = subprocess.Popen([sys.executable, "-c", code])
+        try:
+            while proc.poll() is None:
+                if (tmp_path / "s" / "done" / "zarr.json").exists():
+                    done = np.asarray(zarr.open_group(str(tmp_path / "s"), mode="r")["done"][...])
+                    if done.sum() >= target:
+                        break
+                time.sleep(0.01)
+            os.kill(proc.pid, signal.SIGKILL)
+        finally:
+            proc.wait()
+        assert proc.returncode == -signal.SIGKILL
+        m, _, complete = store.open_rsm(tmp_path / "s")
+        done = np.asarray(zarr.open_group(str(tmp_path / "s"), mode="r")["done"][...])
+        assert not complete and previous < done.sum() < upper.sum()
+        assert (done[upper] <= 1).all() and (done[~upper] == 0).all()
+        m = np.asarray(m)
+        for ti, tj in zip(*np.nonzero(done)):
+            rows, cols = slice(2 * ti, 2 * ti + 2), slice(2 * tj, 2 * tj + 2)
+            assert np.array_equal(m[rows, cols], ref[rows, cols])
+            assert np.array_equal(m[cols, rows], ref[cols, rows])
+        previous = done.sum()
     mm = np.load(tmp_path / "x.npy", mmap_mode="r")
-    out = store.semantic_rsm_to_store(mm, tmp_path / "s", tile=1, threads=1)
-    assert np.array_equal(np.asarray(out), semantic_rsm(x))
+    out = store.semantic_rsm_to_store(mm, tmp_path / "s", tile=2, threads=1)
+    assert np.array_equal(np.asarray(out), ref)
+    done = np.asarray(zarr.open_group(str(tmp_path / "s"), mode="r")["done"][...])
+    assert (done[upper] == 1).all()
 
 
 def test_top_level_exports_do_not_import_zarr_or_dask():
@@ -186,3 +204,51 @@ def test_rbf_resumes_in_either_phase(tmp_path):
     upper = np.triu(np.ones(g["done"].shape, dtype=bool))
     assert (np.asarray(g["done"][...])[upper] == 1).all()  # no tile computed twice
     assert (np.asarray(g["kernel_done"][...])[upper] == 1).all()
+
+
+# --------------------------------------------------------------------------------------------
+# Inputs that do not fit in memory: a tile reads only its own samples
+# --------------------------------------------------------------------------------------------
+
+
+class _Recorder:
+    """An array-like that records every read (what a memory map or Zarr array would load)."""
+
+    def __init__(self, a):
+        self.a, self.shape, self.dtype, self.ndim, self.reads = a, a.shape, a.dtype, a.ndim, []
+
+    def __getitem__(self, sl):
+        first = sl[0] if isinstance(sl, tuple) else sl
+        self.reads.append(range(*first.indices(self.shape[0])))
+        return self.a[sl]
+
+
+def test_a_block_reads_only_its_samples():
+    from semrsm_native import semantic_rsm_block
+
+    x = _Recorder(_x(12, 3))
+    semantic_rsm_block(x, rows=slice(0, 3), cols=slice(6, 9))
+    assert sorted({i for r in x.reads for i in r}) == [0, 1, 2, 6, 7, 8]
+
+
+def test_dask_array_input_reads_only_overlapping_chunks(tmp_path):
+    da = pytest.importorskip("dask.array")
+    from semrsm_native import semantic_rsm_block
+
+    base = _x(12, 3)
+    rec = _Recorder(base)
+    x = da.from_array(rec, chunks=(3, 6, 3, 3))
+    rec.reads.clear()
+    semantic_rsm_block(x, rows=slice(0, 3), cols=slice(7, 9))
+    # At most the chunks holding the samples (0 and 2; Dask may slice inside them).
+    assert {0, 1, 2, 7, 8} <= {i for r in rec.reads for i in r} <= {0, 1, 2, 6, 7, 8}
+    out = store.semantic_rsm_to_store(x, tmp_path / "s", tile=4)
+    assert np.array_equal(np.asarray(out), semantic_rsm(base))
+
+
+def test_store_run_reads_tiles_not_the_whole_input(tmp_path):
+    x = _Recorder(_x(12, 5))
+    store.semantic_rsm_to_store(x, tmp_path / "s", tile=3, kernel="rbf")
+    # Each read is one sample (the fingerprint, the probe) or one tile's samples, never more.
+    assert max(len(r) for r in x.reads) == 3
+    assert np.array_equal(np.asarray(store.open_rsm(tmp_path / "s")[0]), semantic_rsm(x.a, kernel="rbf"))

@@ -64,7 +64,11 @@ def semantic_rsm(x: Any, path, y: Any = None, *, client=None, tile: int = 256,
     root = _store.open_store(path, x, y, tile, options)
     todo = _store.pending_tiles(np.asarray(root["done"][...]), y is None)
     tag = root.attrs["semrsm"]["fingerprint_x"][:8]
-    xs, ys = _by_reference(x), None if y is None else _by_reference(y)
+    # Sent to the cluster once, not with every task: a NumPy array (or a Dask array built
+    # from one) would otherwise be pickled into each of thousands of tasks; a memory map or
+    # a Zarr array travels as a file reference and each task reads only its tile's samples.
+    xs = client.scatter(_by_reference(x), hash=False)
+    ys = None if y is None else client.scatter(_by_reference(y), hash=False)
     futures = [
         client.submit(_store.compute_tile, str(path), xs, ys, ti, tj, tile, options, threads,
                       key=f"semrsm-tile-{ti}-{tj}-{tag}", retries=2, pure=False)
