@@ -252,3 +252,15 @@ def test_store_run_reads_tiles_not_the_whole_input(tmp_path):
     # Each read is one sample (the fingerprint, the probe) or one tile's samples, never more.
     assert max(len(r) for r in x.reads) == 3
     assert np.array_equal(np.asarray(store.open_rsm(tmp_path / "s")[0]), semantic_rsm(x.a, kernel="rbf"))
+
+
+def test_memmaps_by_reference_only_when_whole(tmp_path):
+    x = _x(10, 6)
+    np.save(tmp_path / "x.npy", x)
+    mm = np.load(tmp_path / "x.npy", mmap_mode="r")
+    ref = store.by_reference(mm)
+    assert isinstance(ref, store.MemmapRef) and np.array_equal(ref[2:5], x[2:5])
+    for view in (mm[3:], mm[::2], mm[1:7]):  # views keep the map's offset: not by file name
+        assert store.by_reference(view) is view
+        out = store.semantic_rsm_to_store(view, tmp_path / f"s{view.shape[0]}", tile=3)
+        assert np.array_equal(np.asarray(out), semantic_rsm(np.asarray(view)))

@@ -16,26 +16,6 @@ from . import store as _store
 __all__ = ["semantic_rsm"]
 
 
-class _MemmapRef:
-    """A memory map sent to workers by file name: pickling an ``np.memmap`` would ship all of
-    its data with every task; this reopens the file on the worker, which then reads only the
-    tile's samples."""
-
-    def __init__(self, mm: np.memmap):
-        self.args = (mm.filename, mm.dtype, mm.offset, mm.shape, "F" if mm.flags.f_contiguous and not mm.flags.c_contiguous else "C")
-        self.shape, self.dtype = mm.shape, mm.dtype
-
-    def __getitem__(self, sl):
-        f, dt, off, shape, order = self.args
-        return np.memmap(f, dtype=dt, mode="r", offset=off, shape=shape, order=order)[sl]
-
-
-def _by_reference(a):
-    if isinstance(a, np.memmap) and a.filename is not None and a.base is not None:
-        return _MemmapRef(a)
-    return a
-
-
 def semantic_rsm(x: Any, path, y: Any = None, *, client=None, tile: int = 256,
                  threads: int | None = None, progress: bool = False, **options):
     """Compute the RSM of ``x`` (against ``y``) into the store at ``path`` on a Dask cluster.
@@ -67,8 +47,8 @@ def semantic_rsm(x: Any, path, y: Any = None, *, client=None, tile: int = 256,
     # Sent to the cluster once, not with every task: a NumPy array (or a Dask array built
     # from one) would otherwise be pickled into each of thousands of tasks; a memory map or
     # a Zarr array travels as a file reference and each task reads only its tile's samples.
-    xs = client.scatter(_by_reference(x), hash=False)
-    ys = None if y is None else client.scatter(_by_reference(y), hash=False)
+    xs = client.scatter(_store.by_reference(x), hash=False)
+    ys = None if y is None else client.scatter(_store.by_reference(y), hash=False)
     futures = [
         client.submit(_store.compute_tile, str(path), xs, ys, ti, tj, tile, options, threads,
                       key=f"semrsm-tile-{ti}-{tj}-{tag}", retries=2, pure=False)

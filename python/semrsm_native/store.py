@@ -72,6 +72,39 @@ def _probe(x, y, options):
         semantic_rsm_block(x, y, slice(0, 1), slice(0, 1), threads=1, **opts)
 
 
+class MemmapRef:
+    """A memory map by file name, reopened for each read and closed after it.
+
+    Sent to Dask workers, pickling an ``np.memmap`` would ship all of its data with every
+    task; kept open in one process, every page a tile touched would stay mapped (and count in
+    its resident memory) until the run ends. Reopened per tile, a run holds one tile's
+    samples at a time.
+    """
+
+    def __init__(self, mm: np.memmap):
+        order = "F" if mm.flags.f_contiguous and not mm.flags.c_contiguous else "C"
+        self.args = (mm.filename, mm.dtype, mm.offset, mm.shape, order)
+        self.shape, self.dtype, self.ndim = mm.shape, mm.dtype, mm.ndim
+
+    def __getitem__(self, sl):
+        f, dt, off, shape, order = self.args
+        mm = np.memmap(f, dtype=dt, mode="r", offset=off, shape=shape, order=order)
+        return np.array(mm[sl])  # a copy: the map closes when this returns
+
+
+def by_reference(a):
+    """``a``, or a :class:`MemmapRef` for a memory map as ``np.load``/``np.memmap`` made it.
+
+    Only the map itself (its base is the ``mmap``): a slice, transpose or dtype view of one
+    has the map's offset but not its layout, and stays as it is.
+    """
+    import mmap
+
+    if isinstance(a, np.memmap) and a.filename is not None and isinstance(a.base, mmap.mmap):
+        return MemmapRef(a)
+    return a
+
+
 def _meta(x, y, tile, options):
     from . import __version__
 
@@ -293,6 +326,7 @@ def semantic_rsm_to_store(x: Any, path, y: Any = None, *, tile: int = 256, progr
         raise ValueError(f"{func}: kernel must be one name")
     root = open_store(path, x, y, tile, options)
     todo = pending_tiles(np.asarray(root["done"][...]), y is None)
+    xs, ys = by_reference(x), None if y is None else by_reference(y)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -300,7 +334,7 @@ def semantic_rsm_to_store(x: Any, path, y: Any = None, *, tile: int = 256, progr
         bar = tqdm(total=len(todo), desc=func, unit="tile")
     try:
         for ti, tj in todo:
-            compute_tile(path, x, y, ti, tj, tile, options, threads)
+            compute_tile(path, xs, ys, ti, tj, tile, options, threads)
             if bar is not None:
                 bar.update(1)
     finally:
