@@ -143,11 +143,15 @@ def open_store(path, x, y, tile, options):
     if not os.path.exists(os.path.join(str(path), "zarr.json")):
         _probe(x, y, options)
         root = zarr.open_group(str(path), mode="w", zarr_format=3)
-        root.create_array("rsm", shape=(n, m), chunks=(tile, tile), dtype="float64", fill_value=np.nan)
+        # Uncompressed: similarities and distances are dense float64 that zstd shrinks by a
+        # few percent at the price of most of a tile's write time.
+        root.create_array("rsm", shape=(n, m), chunks=(tile, tile), dtype="float64",
+                          fill_value=np.nan, compressors=None)
         nt = (-(-n // tile), -(-m // tile))
         root.create_array("done", shape=nt, chunks=(1, 1), dtype="uint16", fill_value=0)
         if deferred_rbf(options):
-            root.create_array("d2", shape=(n, m), chunks=(tile, tile), dtype="float64", fill_value=np.nan)
+            root.create_array("d2", shape=(n, m), chunks=(tile, tile), dtype="float64",
+                              fill_value=np.nan, compressors=None)
             root.create_array("kernel_done", shape=nt, chunks=(1, 1), dtype="uint16", fill_value=0)
         root.attrs["semrsm"] = meta
         return root
@@ -162,12 +166,22 @@ def open_store(path, x, y, tile, options):
     return zarr.open_group(str(path), mode="r+")
 
 
-def compute_tile(path, x, y, ti, tj, tile, options, threads=None):
-    """Compute tile (ti, tj) and write it (and its mirror in self mode), then mark it done."""
+def store_arrays(path, mode="r+") -> dict:
+    """The store's arrays by name, opened once (each opening reads their metadata)."""
     import zarr
 
-    root = zarr.open_group(str(path), mode="r+")
-    rsm, done = root["rsm"], root["done"]
+    root = zarr.open_group(str(path), mode=mode)
+    return {name: root[name] for name in root.array_keys()}
+
+
+def compute_tile(path, x, y, ti, tj, tile, options, threads=None, arrays=None):
+    """Compute tile (ti, tj) and write it (and its mirror in self mode), then mark it done.
+
+    ``arrays``: :func:`store_arrays` of ``path``, when the caller holds them open already.
+    """
+    if arrays is None:
+        arrays = store_arrays(path)
+    rsm, done = arrays["rsm"], arrays["done"]
     if done[ti, tj]:
         # Already finished (a Dask task rerun after its worker died after the write).
         return ti, tj
@@ -178,7 +192,7 @@ def compute_tile(path, x, y, ti, tj, tile, options, threads=None):
         opts = {k: v for k, v in options.items() if k not in ("kernel", "sigma")}
         _, d2 = semantic_rsm_block(x, y, rows, cols, kernel="linear", threads=threads,
                                    return_d2=True, **opts)
-        root["d2"][rows, cols] = d2
+        arrays["d2"][rows, cols] = d2
     else:
         block = semantic_rsm_block(x, y, rows, cols, threads=threads, **options)
         _write_tile(rsm, rows, cols, block, y is None and ti != tj)
@@ -327,6 +341,7 @@ def semantic_rsm_to_store(x: Any, path, y: Any = None, *, tile: int = 256, progr
     root = open_store(path, x, y, tile, options)
     todo = pending_tiles(np.asarray(root["done"][...]), y is None)
     xs, ys = by_reference(x), None if y is None else by_reference(y)
+    arrays = store_arrays(path)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -334,7 +349,7 @@ def semantic_rsm_to_store(x: Any, path, y: Any = None, *, tile: int = 256, progr
         bar = tqdm(total=len(todo), desc=func, unit="tile")
     try:
         for ti, tj in todo:
-            compute_tile(path, xs, ys, ti, tj, tile, options, threads)
+            compute_tile(path, xs, ys, ti, tj, tile, options, threads, arrays)
             if bar is not None:
                 bar.update(1)
     finally:
