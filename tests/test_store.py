@@ -154,9 +154,10 @@ def _engine_sigma(x, y):
 @pytest.mark.parametrize("tile", [1, 3, 16])
 @pytest.mark.parametrize("collect", [0, 1 << 22])
 def test_rbf_default_sigma_equals_one_call(tmp_path, monkeypatch, n, m, tile, collect):
-    # collect=0 forces all four 16-bit counting passes of the selection; the default
-    # finishes in memory after the first.
+    # collect=0 forces all four 16-bit counting passes of the selection (over groups of two
+    # tiles); the default finishes in memory after the first (one group).
     monkeypatch.setattr(store, "_COLLECT", collect)
+    monkeypatch.setattr(store, "_GROUP", 2 if collect == 0 else 32)
     x, y = _rbf_inputs(n, m, seed=n * 31 + (m or 0))
     out = store.semantic_rsm_to_store(x, tmp_path / "s", y=y, tile=tile, kernel="rbf")
     mat, meta, complete = store.open_rsm(tmp_path / "s")
@@ -199,8 +200,7 @@ def test_rbf_resumes_in_either_phase(tmp_path):
     # A crash in phase two: sigma taken, two kernel tiles written.
     sigma = store.default_sigma(path)
     zarr.open_group(str(path), mode="r+").attrs["rbf_sigma"] = sigma
-    for ti, tj in todo[:2]:
-        store.kernel_tile(path, ti, tj, sigma)
+    store.kernel_tiles(path, todo[:2], sigma)
     assert not store.open_rsm(path)[2]
     out = store.semantic_rsm_to_store(x, path, tile=2, kernel="rbf")
     assert np.array_equal(np.asarray(out), semantic_rsm(x, kernel="rbf"))

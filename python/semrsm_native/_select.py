@@ -20,7 +20,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["sortable_keys", "key_value", "chunk_histogram", "select_kth", "lower_median_rank"]
+__all__ = ["sortable_keys", "key_value", "chunk_histogram", "merge_histograms", "select_kth",
+           "lower_median_rank"]
 
 _BITS = 16  # key bits resolved per pass: a 65,536-bin histogram per chunk
 _SIGN = np.uint64(1 << 63)
@@ -42,14 +43,24 @@ def key_value(key: int) -> float:
 
 def chunk_histogram(keys: np.ndarray, prefix: int, fixed: int, collect: bool) -> Any:
     """One chunk's part of a pass: among the keys whose top ``fixed`` bits equal ``prefix``,
-    the histogram of the next 16 bits (int64, 65,536 bins), or with ``collect`` the keys
-    themselves."""
+    the histogram of the next 16 bits as ``(bins, counts)`` of its nonzero bins (sparse: a
+    chunk's values share few leading bits, and a cluster sends one per chunk to the client),
+    or with ``collect`` the keys themselves."""
     if fixed:
         keys = keys[(keys >> np.uint64(64 - fixed)) == np.uint64(prefix)]
     if collect:
         return keys
     digit = (keys >> np.uint64(64 - fixed - _BITS)) & np.uint64((1 << _BITS) - 1)
-    return np.bincount(digit.astype(np.int64), minlength=1 << _BITS).astype(np.int64)
+    return merge_histograms([np.unique(digit.astype(np.int64), return_counts=True)])
+
+
+def merge_histograms(parts: Iterable[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """The sum of sparse histograms ``(bins, counts)``, sparse again."""
+    total = np.zeros(1 << _BITS, dtype=np.int64)
+    for bins, counts in parts:
+        np.add.at(total, np.asarray(bins, dtype=np.int64), np.asarray(counts, dtype=np.int64))
+    bins = np.flatnonzero(total)
+    return bins, total[bins]
 
 
 def select_kth(
@@ -63,9 +74,10 @@ def select_kth(
     Parameters
     ----------
     map_chunks : callable
-        ``map_chunks(prefix, fixed, collect)`` returns, for every chunk, what
-        :func:`chunk_histogram` returns for that chunk's keys (each chunk's values through
-        :func:`sortable_keys`).
+        ``map_chunks(prefix, fixed, collect)`` returns, for every chunk (or group of chunks),
+        what :func:`chunk_histogram` returns for its keys (each chunk's values through
+        :func:`sortable_keys`; a group's histograms merged with :func:`merge_histograms`, its
+        collected keys concatenated).
     rank : callable
         The rank wanted, from the number of values (known after the first pass), e.g.
         :func:`lower_median_rank`.
@@ -107,10 +119,10 @@ def select_kth(
             raise RuntimeError("select_kth: the chunks changed between passes")
 
 
-def _summed(hists: Iterable[np.ndarray]) -> np.ndarray:
+def _summed(parts: Iterable[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     total = np.zeros(1 << _BITS, dtype=np.int64)
-    for h in hists:
-        total += h
+    bins, counts = merge_histograms(parts)
+    total[bins] = counts
     return total
 
 

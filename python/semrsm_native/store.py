@@ -26,13 +26,14 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._select import chunk_histogram, lower_median_rank, select_kth, sortable_keys
+from ._select import chunk_histogram, lower_median_rank, merge_histograms, select_kth, sortable_keys
 from .block import rbf_from_d2, read_samples, sample_count, semantic_rsm_block
 
 __all__ = ["semantic_rsm_to_store", "open_rsm", "fingerprint", "finish_kernel"]
 
 _SAMPLED = 16  # samples hashed per input: first, last and evenly spaced between
 _COLLECT = 1 << 22  # d2 candidates gathered in memory to finish the median (32 MiB)
+_GROUP = 32  # tiles per task of the median's passes and of the kernel phase
 
 
 def fingerprint(a: Any) -> str:
@@ -218,51 +219,66 @@ def _write_tile(rsm, rows, cols, block, mirror):
 # --------------------------------------------------------------------------------------------
 
 
-def d2_tile_part(path, ti, tj, prefix, fixed, collect):
-    """One tile's part of a selection pass over the stored d2: the values the default
-    bandwidth is a median of (nonzero; in self mode only ``i < j``, as the native engine)."""
+def d2_tiles_part(path, tiles, prefix, fixed, collect):
+    """A group of tiles' part of a selection pass over the stored d2 (see :mod:`._select`):
+    the values the default bandwidth is a median of (nonzero; in self mode only ``i < j``,
+    as the native engine), histogrammed or, with ``collect``, gathered."""
+    arrays = store_arrays(path, mode="r")
+    tile, self_mode = _group_meta(path)
+    parts = []
+    for ti, tj in tiles:
+        rows, cols = _tile_ranges(arrays["d2"].shape, tile, ti, tj)
+        d2 = np.asarray(arrays["d2"][rows, cols])
+        if self_mode and ti == tj:
+            d2 = d2[np.triu_indices(d2.shape[0], k=1, m=d2.shape[1])]
+        parts.append(chunk_histogram(sortable_keys(d2[d2 != 0.0]), prefix, fixed, collect))
+    if collect:
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+    return merge_histograms(parts)
+
+
+def _group_meta(path):
     import zarr
 
-    root = zarr.open_group(str(path), mode="r")
-    rows, cols = _tile_ranges(root["d2"].shape, root.attrs["semrsm"]["tile"], ti, tj)
-    d2 = np.asarray(root["d2"][rows, cols])
-    if root.attrs["semrsm"]["self"] and ti == tj:
-        d2 = d2[np.triu_indices(d2.shape[0], k=1, m=d2.shape[1])]
-    d2 = d2[d2 != 0.0]
-    return chunk_histogram(sortable_keys(d2), prefix, fixed, collect)
+    meta = zarr.open_group(str(path), mode="r").attrs["semrsm"]
+    return meta["tile"], meta["self"]
 
 
-def kernel_tile(path, ti, tj, sigma):
-    """Phase two: write the RBF tile (ti, tj) from its stored d2, then mark it."""
-    import zarr
+def _groups(tiles):
+    return [tiles[i:i + _GROUP] for i in range(0, len(tiles), _GROUP)]
 
-    root = zarr.open_group(str(path), mode="r+")
-    kdone = root["kernel_done"]
-    if kdone[ti, tj]:
-        return ti, tj
-    meta = root.attrs["semrsm"]
-    rows, cols = _tile_ranges(root["d2"].shape, meta["tile"], ti, tj)
-    block = rbf_from_d2(np.asarray(root["d2"][rows, cols]), sigma)
-    _write_tile(root["rsm"], rows, cols, block, meta["self"] and ti != tj)
-    kdone[ti, tj] = int(kdone[ti, tj]) + 1
-    return ti, tj
+
+def kernel_tiles(path, tiles, sigma):
+    """Phase two: write the RBF tiles from their stored d2, marking each after its write."""
+    arrays = store_arrays(path)
+    tile, self_mode = _group_meta(path)
+    kdone = arrays["kernel_done"]
+    for ti, tj in tiles:
+        if kdone[ti, tj]:
+            continue
+        rows, cols = _tile_ranges(arrays["d2"].shape, tile, ti, tj)
+        block = rbf_from_d2(np.asarray(arrays["d2"][rows, cols]), sigma)
+        _write_tile(arrays["rsm"], rows, cols, block, self_mode and ti != tj)
+        kdone[ti, tj] = int(kdone[ti, tj]) + 1
+    return len(tiles)
 
 
 def default_sigma(path, map_tiles=None) -> float:
     """The RBF bandwidth of one ``semantic_rsm`` call, from the d2 of a finished store:
     ``sqrt(lower median of the nonzero d2) + 1e-3``, the median exact to the bit.
 
-    ``map_tiles(func, args_list)`` maps the per-tile passes (default: here, in order).
+    ``map_tiles(func, args_list)`` maps the passes over groups of tiles (default: here, in
+    order).
     """
     import zarr
 
     root = zarr.open_group(str(path), mode="r")
-    tiles = _computed_tiles(root)
+    groups = _groups(_computed_tiles(root))
     if map_tiles is None:
         map_tiles = lambda f, argss: [f(*a) for a in argss]  # noqa: E731
     med, _ = select_kth(
         lambda prefix, fixed, collect: map_tiles(
-            d2_tile_part, [(str(path), ti, tj, prefix, fixed, collect) for ti, tj in tiles]
+            d2_tiles_part, [(str(path), g, prefix, fixed, collect) for g in groups]
         ),
         lower_median_rank,
         collect=_COLLECT,
@@ -295,10 +311,9 @@ def finish_kernel(path, map_tiles=None) -> bool:
         root.attrs["rbf_sigma"] = sigma
     todo = pending_tiles(np.asarray(root["kernel_done"][...]), meta["self"])
     if map_tiles is None:
-        for ti, tj in todo:
-            kernel_tile(path, ti, tj, sigma)
+        kernel_tiles(path, todo, sigma)
     else:
-        map_tiles(kernel_tile, [(str(path), ti, tj, sigma) for ti, tj in todo])
+        map_tiles(kernel_tiles, [(str(path), g, sigma) for g in _groups(todo)])
     return True
 
 
