@@ -43,6 +43,10 @@ def semantic_rsm(x: Any, path, y: Any = None, *, client=None, tile: int = 256,
         client = get_client()
     root = _store.open_store(path, x, y, tile, options)
     todo = _store.pending_tiles(np.asarray(root["done"][...]), y is None)
+    # Largest tiles first (Dask runs tasks in submission order): the half-full diagonal and
+    # the short edge tiles fill the tail, so the last worker to finish waits least.
+    n, m = root["rsm"].shape
+    todo.sort(key=lambda t: -_tile_pairs(t, tile, n, m, y is None))
     tag = root.attrs["semrsm"]["fingerprint_x"][:8]
     # Sent to the cluster once, not with every task: a NumPy array (or a Dask array built
     # from one) would otherwise be pickled into each of thousands of tasks; a memory map or
@@ -71,6 +75,12 @@ def semantic_rsm(x: Any, path, y: Any = None, *, client=None, tile: int = 256,
     # workers too (each reads its own d2 tile from the store).
     _store.finish_kernel(path, map_tiles=lambda f, argss: _map_on(client, f, argss))
     return _store.open_rsm(path)[0]
+
+
+def _tile_pairs(t, tile, n, m, self_mode):
+    r = min(tile, n - t[0] * tile)
+    c = min(tile, m - t[1] * tile)
+    return r * (r - 1) // 2 if self_mode and t[0] == t[1] else r * c
 
 
 def _map_on(client, func, argss):
