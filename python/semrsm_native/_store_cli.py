@@ -44,7 +44,7 @@ def open_lazy_activations(path: str | os.PathLike[str], layers, ranks) -> dict[s
     elif _is_zarr(p):
         import zarr
 
-        node = zarr.open(str(p), mode="r")
+        node = zarr.open(str(p.resolve()), mode="r")  # absolute: Dask workers may run elsewhere
         if isinstance(node, zarr.Array):
             arrays = {p.stem: node}
         else:

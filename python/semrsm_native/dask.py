@@ -7,6 +7,7 @@ restarted client or a resubmitted job resumes instead of starting over.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,9 @@ def semantic_rsm(x: Any, path, y: Any = None, *, client=None, tile: int = 256,
 
     if client is None:
         client = get_client()
+    # Workers elsewhere run in other directories: give them the store's absolute path (the
+    # store must be on storage mounted at the same path on every worker).
+    path = os.path.abspath(os.fspath(path))
     root = _store.open_store(path, x, y, tile, options)
     todo = _store.pending_tiles(np.asarray(root["done"][...]), y is None)
     # Largest tiles first (Dask runs tasks in submission order): the half-full diagonal and
