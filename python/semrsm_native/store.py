@@ -167,12 +167,14 @@ def open_store(path, x, y, tile, options):
     return zarr.open_group(str(path), mode="r+")
 
 
-def store_arrays(path, mode="r+") -> dict:
-    """The store's arrays by name, opened once (each opening reads their metadata)."""
+def store_arrays(path, mode="r+", names=None) -> dict:
+    """The store's arrays by name (``names``, default all), opened once: each opening reads
+    metadata, and a task that opens only what it uses saves those reads."""
     import zarr
 
-    root = zarr.open_group(str(path), mode=mode)
-    return {name: root[name] for name in root.array_keys()}
+    if names is None:
+        return {name: a for name, a in zarr.open_group(str(path), mode=mode).arrays()}
+    return {name: zarr.open_array(os.path.join(str(path), name), mode=mode) for name in names}
 
 
 def compute_tile(path, x, y, ti, tj, tile, options, threads=None, arrays=None):
@@ -181,7 +183,7 @@ def compute_tile(path, x, y, ti, tj, tile, options, threads=None, arrays=None):
     ``arrays``: :func:`store_arrays` of ``path``, when the caller holds them open already.
     """
     if arrays is None:
-        arrays = store_arrays(path)
+        arrays = store_arrays(path, names=("rsm", "done", "d2") if deferred_rbf(options) else ("rsm", "done"))
     rsm, done = arrays["rsm"], arrays["done"]
     if done[ti, tj]:
         # Already finished (a Dask task rerun after its worker died after the write).
@@ -223,7 +225,7 @@ def d2_tiles_part(path, tiles, prefix, fixed, collect):
     """A group of tiles' part of a selection pass over the stored d2 (see :mod:`._select`):
     the values the default bandwidth is a median of (nonzero; in self mode only ``i < j``,
     as the native engine), histogrammed or, with ``collect``, gathered."""
-    arrays = store_arrays(path, mode="r")
+    arrays = store_arrays(path, mode="r", names=("d2",))
     tile, self_mode = _group_meta(path)
     parts = []
     for ti, tj in tiles:
@@ -250,7 +252,7 @@ def _groups(tiles):
 
 def kernel_tiles(path, tiles, sigma):
     """Phase two: write the RBF tiles from their stored d2, marking each after its write."""
-    arrays = store_arrays(path)
+    arrays = store_arrays(path, names=("rsm", "d2", "kernel_done"))
     tile, self_mode = _group_meta(path)
     kdone = arrays["kernel_done"]
     for ti, tj in tiles:
