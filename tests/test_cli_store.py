@@ -151,3 +151,33 @@ def test_help_documents_the_store_options(capsys):
     text = capsys.readouterr().out
     for flag in ("--store DIR", "--tile T", "--scheduler ADDRESS", "--workers N", "resume"):
         assert flag in text
+
+
+def test_sigint_on_a_local_cluster_then_resume(tmp_path):
+    """Ctrl-C of ``--workers 2``: exit 130, the cluster shut down with the command, and the
+    same command resumes without recomputing a finished tile."""
+    x = np.random.default_rng(9).standard_normal((30, 8, 4, 4))
+    np.save(tmp_path / "x.npy", x)
+    path = tmp_path / "st" / "x" / "cosine"
+    cmd = ["compute", str(tmp_path / "x.npy"), "--store", str(tmp_path / "st"), "--tile", "1",
+           "--workers", "2", "--threads", "1"]
+    proc = subprocess.Popen([sys.executable, "-m", "semrsm_native", *cmd], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        while proc.poll() is None and _done_files(path) < 20:
+            time.sleep(0.005)
+        assert proc.poll() is None, "the run ended before the interrupt"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, (out, err[-2000:])
+    assert "semrsm: interrupted" in err and "run the same command again to resume" in out
+    done = _done(path)
+    assert done[_upper(done)].sum() < _upper(done).sum()
+    proc2 = _run(*cmd)
+    assert proc2.returncode == 0, proc2.stderr[-2000:]
+    assert np.array_equal(np.asarray(open_rsm(path)[0]), semrsm_native.semantic_rsm(x))
+    done = _done(path)
+    assert (done[_upper(done)] == 1).all()
