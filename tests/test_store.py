@@ -268,3 +268,20 @@ def test_memmaps_by_reference_only_when_whole(tmp_path):
         assert store.by_reference(view) is view
         out = store.semantic_rsm_to_store(view, tmp_path / f"s{view.shape[0]}", tile=3)
         assert np.array_equal(np.asarray(out), semantic_rsm(np.asarray(view)))
+
+
+def test_store_created_whole_or_not_at_all(tmp_path):
+    x = _x(5, 1)
+    (tmp_path / "empty").mkdir()
+    out = store.semantic_rsm_to_store(x, tmp_path / "empty", tile=2)  # an empty directory is fine
+    assert np.array_equal(np.asarray(out), semantic_rsm(x))
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("not a store")
+    with pytest.raises(ValueError, match="exists and is not a store"):
+        store.semantic_rsm_to_store(x, tmp_path / "other", tile=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "other"]  # no temporary left
+    with pytest.raises(TypeError, match="unknown option 'matchr'"):
+        store.semantic_rsm_to_store(x, tmp_path / "typo", tile=2, matchr="greedy")
+    with pytest.raises(ValueError):
+        store.semantic_rsm_to_store(x, tmp_path / "bad", tile=2, matcher="magic")
+    assert not (tmp_path / "typo").exists() and not (tmp_path / "bad").exists()

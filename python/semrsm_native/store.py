@@ -140,22 +140,9 @@ def open_store(path, x, y, tile, options):
     import zarr
 
     meta = _meta(x, y, tile, options)
-    n, m = meta["shape"]
     if not os.path.exists(os.path.join(str(path), "zarr.json")):
         _probe(x, y, options)
-        root = zarr.open_group(str(path), mode="w", zarr_format=3)
-        # Uncompressed: similarities and distances are dense float64 that zstd shrinks by a
-        # few percent at the price of most of a tile's write time.
-        root.create_array("rsm", shape=(n, m), chunks=(tile, tile), dtype="float64",
-                          fill_value=np.nan, compressors=None)
-        nt = (-(-n // tile), -(-m // tile))
-        root.create_array("done", shape=nt, chunks=(1, 1), dtype="uint16", fill_value=0)
-        if deferred_rbf(options):
-            root.create_array("d2", shape=(n, m), chunks=(tile, tile), dtype="float64",
-                              fill_value=np.nan, compressors=None)
-            root.create_array("kernel_done", shape=nt, chunks=(1, 1), dtype="uint16", fill_value=0)
-        root.attrs["semrsm"] = meta
-        return root
+        _create(path, meta, tile, deferred_rbf(options))
     root = zarr.open_group(str(path), mode="r+")
     old = dict(root.attrs.get("semrsm", {}))
     for key in ("shape", "self", "tile", "fingerprint_x", "fingerprint_y", "options"):
@@ -164,7 +151,37 @@ def open_store(path, x, y, tile, options):
                 f"semantic_rsm_to_store: the store at {path} was made with {key}={old.get(key)!r}, "
                 f"this call has {key}={meta[key]!r}; use another path or the same inputs and options"
             )
-    return zarr.open_group(str(path), mode="r+")
+    return root
+
+
+def _create(path, meta, tile, with_d2):
+    """Make the empty store beside ``path`` and rename it into place: a crash while making
+    it leaves no store half made, and of two runs creating it at once one wins, the other
+    opens (and checks) the winner's."""
+    import shutil
+    import zarr
+
+    n, m = meta["shape"]
+    nt = (-(-n // tile), -(-m // tile))
+    target = os.path.abspath(os.fspath(path))
+    tmp = f"{target}.creating-{os.getpid()}"
+    root = zarr.open_group(tmp, mode="w", zarr_format=3)
+    # Uncompressed: similarities and distances are dense float64 that zstd shrinks by a few
+    # percent at the price of most of a tile's write time.
+    root.create_array("rsm", shape=(n, m), chunks=(tile, tile), dtype="float64",
+                      fill_value=np.nan, compressors=None)
+    root.create_array("done", shape=nt, chunks=(1, 1), dtype="uint16", fill_value=0)
+    if with_d2:
+        root.create_array("d2", shape=(n, m), chunks=(tile, tile), dtype="float64",
+                          fill_value=np.nan, compressors=None)
+        root.create_array("kernel_done", shape=nt, chunks=(1, 1), dtype="uint16", fill_value=0)
+    root.attrs["semrsm"] = meta
+    try:
+        os.rename(tmp, target)  # atomic; onto an empty directory too
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not os.path.exists(os.path.join(target, "zarr.json")):
+            raise ValueError(f"semantic_rsm_to_store: {path} exists and is not a store") from None
 
 
 def store_arrays(path, mode="r+", names=None) -> dict:
