@@ -108,12 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser(
         "compute",
         help="semantic RSMs of saved activations",
-        description="Compute one semantic RSM per layer and kernel from a file of activations and "
-        "write them to an .npz file (-o), with the parameters used stored in its 'parameters' entry "
-        "(a JSON string). Keys: 'semantic/LAYER/KERNEL' (and 'spatio_semantic/LAYER/KERNEL' "
-        "with --baseline). With --store DIR the RSMs are computed tile by tile into resumable Zarr "
-        "stores DIR/LAYER/KERNEL (needs the dask extra): interrupted, the same command resumes "
-        "where it stopped; --workers N or --scheduler ADDRESS spreads the tiles over Dask workers.",
+        # Wrapped here: the raw formatter (for the examples) keeps line breaks as written.
+        description="Compute one semantic RSM per layer and kernel from a file of activations and\n"
+        "write them to an .npz file (-o), with the parameters used stored in its 'parameters'\n"
+        "entry (a JSON string). Keys: 'semantic/LAYER/KERNEL' (and 'spatio_semantic/LAYER/KERNEL'\n"
+        "with --baseline).\n\n"
+        "With --store DIR the RSMs are computed tile by tile into resumable Zarr stores\n"
+        "DIR/LAYER/KERNEL (needs the dask extra): interrupted, the same command resumes where it\n"
+        "stopped; --workers N or --scheduler ADDRESS spreads the tiles over Dask workers.",
         epilog="examples:\n"
         "  semrsm compute acts.npz -o rsm.npz --kernel cosine,rbf\n"
         "  semrsm compute acts.npy --store rsm.zarr --tile 256            # resumable, this process\n"
