@@ -62,7 +62,7 @@ def main() -> int:
     import torch
 
     import semrsm_native
-    from semrsm_native import _gpu, _tuning, lap
+    from semrsm_native import _tuning, lap, rsm
 
     if not torch.cuda.is_available():
         print("bench_gpu: no CUDA device visible to torch", file=sys.stderr)
@@ -94,7 +94,7 @@ def main() -> int:
         out.with_suffix(".md").write_text(markdown(results))
 
     # Warm-up: loads the module's kernels and sizes the memory pool.
-    _gpu.semantic_rsm(realistic(4, 8, 8, 0, dev), kernel="linear")
+    rsm.semantic_rsm(realistic(4, 8, 8, 0, dev), kernel="linear")
     torch.cuda.synchronize()
 
     shapes = [(196, 768), (49, 2048), (784, 256)]
@@ -111,7 +111,7 @@ def main() -> int:
                                        "skipped": "budget spent before the probe"})
                 continue
             x = realistic(probe_n, S, C, 1, dev)
-            t_probe, _ = timed(lambda: _gpu.semantic_rsm(x, kernel=["linear", "cosine", "rbf"], matcher=matcher), 1)
+            t_probe, _ = timed(lambda: rsm.semantic_rsm(x, kernel=["linear", "cosine", "rbf"], matcher=matcher), 1)
             per_pair = t_probe / (probe_n * (probe_n - 1) / 2)
             for N in sizes:
                 pairs = N * (N - 1) // 2
@@ -126,7 +126,7 @@ def main() -> int:
                     save()
                     continue
                 xN = realistic(N, S, C, 2, dev)
-                t, res = timed(lambda: _gpu.semantic_rsm(xN, kernel=["linear", "cosine", "rbf"], matcher=matcher), 1)
+                t, res = timed(lambda: rsm.semantic_rsm(xN, kernel=["linear", "cosine", "rbf"], matcher=matcher), 1)
                 row.update(seconds=round(t, 4), us_per_pair=round(1e6 * t / pairs, 3),
                            mean_cosine=float(res["cosine"].mean()))
                 per_pair = t / pairs  # the next, larger N is predicted from this measurement
@@ -138,17 +138,17 @@ def main() -> int:
 
     # Quality of the approximations relative to exact (same inputs), and tensor-core precision.
     x = realistic(128 if args.quick else 256, 196, 768, 3, dev)
-    t_ex, exact = timed(lambda: _gpu.semantic_rsm(x, kernel="linear"), 1)
+    t_ex, exact = timed(lambda: rsm.semantic_rsm(x, kernel="linear"), 1)
     iu = torch.triu_indices(x.shape[0], x.shape[0], 1, device=dev)
     ex = exact[iu[0], iu[1]]
     for matcher in ["greedy", "auction"]:
-        ap_ = _gpu.semantic_rsm(x, kernel="linear", matcher=matcher)[iu[0], iu[1]]
+        ap_ = rsm.semantic_rsm(x, kernel="linear", matcher=matcher)[iu[0], iu[1]]
         results["rsm_quality"] = results.get("rsm_quality", [])
         results["rsm_quality"].append({"S": 196, "C": 768, "matcher": matcher,
                                        "min_fraction_of_exact": float((ap_ / ex).min()),
                                        "mean_fraction_of_exact": float((ap_ / ex).mean())})
     for precision in ["tf32", "bf16"]:
-        t, got = timed(lambda: _gpu.semantic_rsm(x, kernel="linear", precision=precision), 1)
+        t, got = timed(lambda: rsm.semantic_rsm(x, kernel="linear", precision=precision), 1)
         rel = ((got - exact).abs() / exact.abs().clamp_min(1e-30)).max().item()
         results["precision"].append({"S": 196, "C": 768, "N": x.shape[0], "precision": precision,
                                      "seconds": round(t, 4), "float32_seconds": round(t_ex, 4),
@@ -164,7 +164,7 @@ def main() -> int:
     for placement in ["auto", "shared", "global"]:
         try:
             with _tuning.gpu_tuning(placement=placement):
-                t, (col, obj) = timed(lambda: _gpu.linear_sum_assignment_batch(costs, maximize=True), 3)
+                t, (col, obj) = timed(lambda: lap.linear_sum_assignment_batch(costs, maximize=True), 3)
         except ValueError as exc:  # 196 x 196 float32 exceeds the shared memory of pre-Hopper GPUs
             results["notes"].append(f"placement={placement}: {exc}")
             continue
@@ -175,7 +175,7 @@ def main() -> int:
     ours_obj = obj.cpu().numpy()
     ours_t = results["lap"][0]["seconds"]
     for method in ["greedy", "auction"]:
-        t, (col_m, obj_m) = timed(lambda: _gpu.linear_sum_assignment_batch(costs, maximize=True, method=method), 3)
+        t, (col_m, obj_m) = timed(lambda: lap.linear_sum_assignment_batch(costs, maximize=True, method=method), 3)
         results["lap"].append({"solver": f"semrsm_native GPU {method}", "B": B, "n": S, "seconds": round(t, 4),
                                "ms_per_problem": round(1e3 * t / B, 4),
                                "min_fraction_of_exact": float((obj_m.cpu().numpy() / ours_obj).min())})

@@ -22,7 +22,7 @@ cuda = pytest.importorskip("semrsm_native._cuda", reason="CUDA backend not built
 torch = pytest.importorskip("torch")
 
 import semrsm_native  # noqa: E402
-from semrsm_native import _gpu, _tuning, lap, rsm  # noqa: E402
+from semrsm_native import _tuning, lap, rsm  # noqa: E402
 
 _INFO = cuda.build_info()
 pytestmark = [
@@ -87,7 +87,7 @@ def test_exact_rsm_vit_shape_equals_cpu():
     for placement in ["auto", "shared", "global"]:
         try:
             with _tuning.gpu_tuning(placement=placement):
-                gpu = _gpu.semantic_rsm(cuda_t(x), kernel="linear")
+                gpu = rsm.semantic_rsm(cuda_t(x), kernel="linear")
         except ValueError as exc:  # 150 KB + scratch exceeds an A100's 163 KB per block
             assert placement == "shared" and "shared memory" in str(exc)
             continue
@@ -135,16 +135,16 @@ def test_approximations_within_bounds(matcher):
 def test_tensor_core_precision_within_documented_error(precision, tol):
     x = realistic(8, 49, 64, seed=9)
     ref = rsm.semantic_rsm(cuda_t(x), kernel=["linear", "cosine"])
-    got = _gpu.semantic_rsm(cuda_t(x), kernel=["linear", "cosine"], precision=precision)
+    got = rsm.semantic_rsm(cuda_t(x), kernel=["linear", "cosine"], precision=precision)
     for k in ref:
         np.testing.assert_allclose(got[k].cpu().numpy(), ref[k].cpu().numpy(), rtol=tol, err_msg=k)
 
 
 def test_tiling_does_not_change_the_result():
     x = realistic(11, 20, 16, seed=10)
-    full = _gpu.semantic_rsm(cuda_t(x), kernel="rbf")
+    full = rsm.semantic_rsm(cuda_t(x), kernel="rbf")
     with _tuning.gpu_tuning(max_tile_pairs=7):
-        tiled = _gpu.semantic_rsm(cuda_t(x), kernel="rbf")
+        tiled = rsm.semantic_rsm(cuda_t(x), kernel="rbf")
     torch.testing.assert_close(full, tiled, rtol=0, atol=0)
 
 
@@ -302,7 +302,7 @@ def test_lap_batch_placements_agree():
     outs = []
     for p in places:
         with _tuning.gpu_tuning(placement=p):
-            outs.append(_gpu.linear_sum_assignment_batch(c, maximize=True))
+            outs.append(lap.linear_sum_assignment_batch(c, maximize=True))
     for col, obj in outs[1:]:
         torch.testing.assert_close(obj, outs[0][1], rtol=1e-12, atol=0)
 

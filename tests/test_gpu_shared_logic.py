@@ -12,7 +12,9 @@ None of this needs a driver: importing _cuda must work on a machine without one.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import types
 import zlib
 
 import numpy as np
@@ -219,7 +221,7 @@ def test_build_info_reports_the_cuda_build():
 
 def test_without_a_device_gpu_calls_raise_runtime_error():
     import semrsm_native
-    from semrsm_native import _gpu, lap, rsm
+    from semrsm_native import _gpu, _request, lap, rsm
 
     info = semrsm_native.build_info()
     if info["cuda_device_count"] > 0:
@@ -231,27 +233,29 @@ def test_without_a_device_gpu_calls_raise_runtime_error():
         rsm.spatio_semantic_rsm(x, device="cuda")
     with pytest.raises(RuntimeError, match="CUDA"):
         lap.linear_sum_assignment_batch(np.zeros((2, 3, 3)), device="cuda")
+    request = _request.lap_request("linear_sum_assignment_batch", None, maximize=False, method="hungarian",
+                                   threads=None, device="cuda", return_bound=False, method_options={})
     with pytest.raises(RuntimeError, match="CUDA"):
-        _gpu.linear_sum_assignment_batch(np.zeros((2, 3, 3)), device="cuda")
+        _gpu.linear_sum_assignment_batch(np.zeros((2, 3, 3)), request)
     # The CPU path is unaffected.
     assert rsm.semantic_rsm(x, device="cpu").shape == (3, 3)
 
 
 def test_gpu_argument_errors_come_before_the_device():
     """Bad arguments are ValueErrors on any machine, like on the CPU path."""
-    from semrsm_native import _gpu
+    from semrsm_native import rsm
 
     x = np.zeros((2, 3, 4), dtype=np.float32)
     with pytest.raises(ValueError, match="unknown kernel"):
-        _gpu.semantic_rsm(x, kernel="poly", device="cuda")
+        rsm.semantic_rsm(x, kernel="poly", device="cuda")
     with pytest.raises(ValueError, match="unknown matcher"):
-        _gpu.semantic_rsm(x, matcher="simplex", device="cuda")
+        rsm.semantic_rsm(x, matcher="simplex", device="cuda")
     with pytest.raises(NotImplementedError, match="device='cpu'"):
-        _gpu.semantic_rsm(x, matcher="batch_optimal", device="cuda")
+        rsm.semantic_rsm(x, matcher="batch_optimal", device="cuda")
     with pytest.raises(ValueError, match="precision"):
-        _gpu.semantic_rsm(x, precision="fp8", device="cuda")
+        rsm.semantic_rsm(x, precision="fp8", device="cuda")
     with pytest.raises(ValueError, match="sigma"):
-        _gpu.semantic_rsm(x, kernel="rbf", sigma=-1.0, device="cuda")
+        rsm.semantic_rsm(x, kernel="rbf", sigma=-1.0, device="cuda")
 
 
 @pytest.mark.parametrize(
@@ -495,7 +499,15 @@ def fake_gpu(monkeypatch):
         return real_to_side(x, func, name, device, like)
 
     monkeypatch.setattr(_gpu, "_to_side", to_side)
-    return _gpu
+    # The GPU entry points take checked requests: call them as users do, through the public
+    # functions routed to the (fake) GPU.
+    from semrsm_native import lap, rsm
+
+    return types.SimpleNamespace(
+        semantic_rsm=functools.partial(rsm.semantic_rsm, device="cuda"),
+        spatio_semantic_rsm=functools.partial(rsm.spatio_semantic_rsm, device="cuda"),
+        linear_sum_assignment_batch=functools.partial(lap.linear_sum_assignment_batch, device="cuda"),
+    )
 
 
 @pytest.mark.parametrize("layout", ["ntd", "nchw", "nhwc"])

@@ -197,14 +197,14 @@ def test_gpu_route_keeps_the_device_index(monkeypatch):
 
     seen = {}
 
-    def fake_gpu_batch(costs, **kwargs):
-        seen.update(kwargs)
+    def fake_gpu_batch(costs, request):
+        seen.update(vars(request))
         return "from-gpu"
 
     monkeypatch.setattr(_gpu, "wants_gpu", lambda func, device, *arrays: True)
     monkeypatch.setattr(_gpu, "linear_sum_assignment_batch", fake_gpu_batch)
     out = linear_sum_assignment_batch(np.zeros((2, 3, 3)), maximize=True, method="auction",
-                                      device="cuda:1", eps=1e-3)
+                                      device="cuda:1", eps_final=1e-3)
     assert out == "from-gpu"
-    assert seen == {"maximize": True, "method": "auction", "threads": None, "device": "cuda:1",
-                    "return_bound": False, "eps": 1e-3}
+    assert seen["maximize"] is True and seen["method"] == "auction" and seen["device"] == "cuda:1"
+    assert seen["return_bound"] is False and seen["eps_final"] == 1e-3

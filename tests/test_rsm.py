@@ -488,8 +488,8 @@ def test_gpu_route_receives_every_argument(monkeypatch):
 
     seen = {}
 
-    def fake_gpu_semantic_rsm(x, y, **kwargs):
-        seen.update(kwargs)
+    def fake_gpu_semantic_rsm(x, y, request):
+        seen.update(vars(request))
         return "from-gpu"
 
     monkeypatch.setattr(_gpu, "wants_gpu", lambda func, device, *arrays: True)
@@ -498,4 +498,4 @@ def test_gpu_route_receives_every_argument(monkeypatch):
                        device="cuda:0", window=7)
     assert out == "from-gpu"
     assert seen["precision"] == "tf32" and seen["matcher"] == "greedy"
-    assert seen["device"] == "cuda:0" and seen["window"] == 7 and seen["kernel"] == "rbf"
+    assert seen["device"] == "cuda:0" and seen["window"] == 7 and seen["kernels"] == ("rbf",)

@@ -13,7 +13,9 @@ import math
 import numbers
 from typing import Any, Callable, Sequence
 
-__all__ = ["choice", "kernel_list", "positive_float", "positive_int", "argparse_type"]
+import numpy as np
+
+__all__ = ["choice", "kernel_list", "positive_float", "positive_int", "flag", "argparse_type"]
 
 
 def choice(value: Any, allowed: Sequence[str], what: str, func: str) -> str:
@@ -62,6 +64,13 @@ def positive_int(value: Any, what: str, func: str) -> int:
     if value < 1:
         raise ValueError(f"{func}: {what} must be >= 1, got {value}")
     return int(value)
+
+
+def flag(value: Any, what: str, func: str) -> bool:
+    """A bool (NumPy's bool too, so a flag read from an array passes); nothing else."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{func}: {what} must be a bool, got {type(value).__name__}")
+    return bool(value)
 
 
 def argparse_type(parse: Callable[[str], Any], check: Callable[[Any, str, str], Any],

@@ -4,8 +4,8 @@ Every public entry point that accepts ``device`` asks :func:`wants_gpu` first. W
 CUDA backend compiled in, CPU inputs pass through and GPU inputs or ``device="cuda"`` get a
 clear RuntimeError instead of a crash.
 
-The GPU functions here have the signatures of the CPU ones (plus ``precision``); they check
-their arguments with :mod:`._checks` (as the CPU path does), read the arrays through the
+The GPU entry points take the arrays and the request the public function built and checked
+(:mod:`._request`), the same request the CPU engine gets; they read the arrays through the
 device adapter :mod:`._device` (in place, on the caller's stream and the array's device)
 and launch the ``_cuda`` module with the launch tuning of :mod:`._tuning`.
 """
@@ -13,8 +13,7 @@ and launch the ``_cuda`` module with the launch tuning of :mod:`._tuning`.
 from __future__ import annotations
 
 import importlib
-import operator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _tuning
 from ._device import (  # noqa: F401  (_Side, _acts: also what the tests address)
@@ -24,13 +23,10 @@ from ._device import (  # noqa: F401  (_Side, _acts: also what the tests address
     _to_side,
     is_gpu_array,
 )
-from ._checks import choice, kernel_list, positive_float
 from ._vocabulary import DEVICES as _DEVICES
-from ._vocabulary import GPU_MATCHERS as _GPU_MATCHERS
-from ._vocabulary import KERNELS as _KERNELS
-from ._vocabulary import LAYOUTS as _LAYOUTS
-from ._vocabulary import MATCHERS as _MATCHERS
-from ._vocabulary import PRECISIONS as _PRECISIONS
+
+if TYPE_CHECKING:  # _request imports this module (for the router)
+    from ._request import LapRequest, RsmRequest
 
 __all__ = [
     "wants_gpu",
@@ -89,7 +85,7 @@ def _require_driver(func: str, cuda) -> None:
         raise RuntimeError(f"{func}: no CUDA device found")
 
 
-def _finish_outputs(side: _Side, names: list[str], single: bool, n: int, m: int):
+def _finish_outputs(side: _Side, names: list[str], n: int, m: int):
     """Allocate the float64 outputs: the linear matrix is always computed (it is the matched
     sum every kernel derives from)."""
     linear = side.empty((n, m), "float64")
@@ -127,129 +123,76 @@ def _pair_sides(x: Any, y: Any, func: str, device: Any) -> tuple[_Side, _Side | 
     return xs, ys
 
 
-def semantic_rsm(
-    x: Any,
-    y: Any = None,
-    *,
-    kernel: Any = "cosine",
-    matcher: str = "hungarian",
-    cost: str = "inner",
-    layout: str | None = None,
-    window: int = 128,
-    eps: float | None = None,
-    sigma: float | None = None,
-    threads: int | None = None,
-    progress: bool = False,
-    return_permutations: bool = False,
-    device: str | None = "auto",
-    precision: str = "float32",
-):
-    """Semantic RSM on the GPU; see :func:`semrsm_native.semantic_rsm` for the parameters.
+def semantic_rsm(x: Any, y: Any, request: RsmRequest):
+    """Semantic RSM on the GPU, for a request checked by :mod:`._request`; the parameters are
+    those of :func:`semrsm_native.semantic_rsm`.
 
-    GPU-only parameters: ``precision`` ("float32", the default, computes the pair costs with
-    CUDA-core FMAs in the input precision; "tf32" and "bf16" use tensor cores with inputs
-    rounded to 10 and 7 mantissa bits (relative error of each cost entry about 2^-11 resp.
-    2^-8 times |x_s| |y_t|), so the matched similarities carry errors of that order and the
-    matching may pick a slightly different permutation). Launch tuning for benchmarks
-    (cost-matrix placement, pairs per tile) comes from :mod:`semrsm_native._tuning`.
-    ``threads`` and ``progress`` have
-    no effect on the GPU (no host work happens per tile to report). ``window`` belongs to
-    matcher="batch_optimal", which runs on the CPU only.
+    GPU-only: ``precision`` ("float32", the default, computes the pair costs with CUDA-core
+    FMAs in the input precision; "tf32" and "bf16" use tensor cores with inputs rounded to 10
+    and 7 mantissa bits (relative error of each cost entry about 2^-11 resp. 2^-8 times
+    |x_s| |y_t|), so the matched similarities carry errors of that order and the matching may
+    pick a slightly different permutation). Launch tuning for benchmarks (cost-matrix
+    placement, pairs per tile) comes from :mod:`semrsm_native._tuning`. ``threads`` and
+    ``progress`` have no effect on the GPU (no host work happens per tile to report).
+    ``window`` belongs to matcher="batch_optimal", which runs on the CPU only.
     """
-    func = "semantic_rsm"
+    func = request.func
     cuda = cuda_module(func)
-    names, as_dict = kernel_list(kernel, _KERNELS, func)
-    single = not as_dict
-    choice(matcher, _MATCHERS, "matcher", func)
-    if matcher not in _GPU_MATCHERS:
-        raise NotImplementedError(
-            f"{func}: matcher={matcher!r} has no GPU implementation; pass device='cpu' "
-            "(the GPU runs 'hungarian', 'greedy' and 'auction')"
-        )
-    choice(cost, ("inner", "cosine"), "cost", func)
-    choice(precision, _PRECISIONS, "precision", func)
-    if layout is not None:
-        choice(layout, _LAYOUTS, "layout", func)
-    eps_rel = positive_float(eps, "eps", func) or 0.0
-    sig = positive_float(sigma, "sigma", func) or 0.0
     _require_driver(func, cuda)
 
-    xs, ys = _pair_sides(x, y, func, device)
-    for name, s in (("x", xs), ("y", ys)):
-        if s is not None and len(s.shape) not in (3, 4):
-            raise ValueError(
-                f"{func}: {name} must be (N, C, H, W) or (N, T, D), got shape {s.shape}"
-            )
-    if precision != "float32":
+    xs, ys = _pair_sides(x, y, func, request.device)
+    layout = request.sample_layout(xs.shape, None if ys is None else ys.shape)
+    if request.precision != "float32":
         xs = xs.cast("float32")
         ys = ys.cast("float32") if ys is not None else None
 
-    def layout_of(s: _Side) -> str:
-        lay = layout or ("nchw" if len(s.shape) == 4 else "ntd")
-        if (lay == "ntd") != (len(s.shape) == 3):
-            raise ValueError(f"{func}: layout {lay!r} does not fit an array of rank {len(s.shape)}")
-        return lay
-
-    xs, dx = _acts(xs, layout_of(xs), func, "x")
+    xs, dx = _acts(xs, layout, func, "x")
     dy = None
     if ys is not None:
-        ys, dy = _acts(ys, layout_of(ys), func, "y")
-        if dx[4] != dy[4]:
-            raise ValueError(f"{func}: x has {dx[4]} features per position but y has {dy[4]}")
+        ys, dy = _acts(ys, layout, func, "y")
+        request.same_features(layout, dx[4], dy[4])
     n = dx[2]
     m = dy[2] if dy is not None else n
-    outs = _finish_outputs(xs, names, single, n, m)
+    names = list(request.kernels)
+    outs = _finish_outputs(xs, names, n, m)
     perm = None
-    if return_permutations:
+    if request.return_permutations:
         perm = xs.empty((n, m, dx[3]), "int32")
     cuda.semantic_rsm(
         dx,
         dy,
-        matcher,
-        cost == "cosine",
-        precision,
-        eps_rel,
+        request.matcher,
+        request.cost == "cosine",
+        request.precision,
+        request.eps or 0.0,
         7.0,
         xs.ptr_of(outs["linear"]),
         xs.ptr_of(outs["cosine"]) if "cosine" in outs else 0,
         xs.ptr_of(outs["rbf"]) if "rbf" in outs else 0,
         xs.ptr_of(perm) if perm is not None else 0,
-        sig,
+        request.sigma or 0.0,
         xs.device,
         xs.stream(),
         _tuning.current().placement,
         _tuning.current().max_tile_pairs,
     )
-    result = _package(xs, outs, names, single)
-    if return_permutations:
+    result = _package(xs, outs, names, not request.as_dict)
+    if request.return_permutations:
         return result, xs.out(perm)
     return result
 
 
-def spatio_semantic_rsm(
-    x: Any,
-    y: Any = None,
-    *,
-    kernel: Any = "cosine",
-    sigma: float | None = None,
-    layout: str | None = None,
-    threads: int | None = None,
-    device: str | None = "auto",
-):
-    """Classic (flattened) RSM on the GPU; see :func:`semrsm_native.spatio_semantic_rsm`.
+def spatio_semantic_rsm(x: Any, y: Any, request: RsmRequest):
+    """Classic (flattened) RSM on the GPU, for a checked request; see
+    :func:`semrsm_native.spatio_semantic_rsm`.
 
     The Gram matrix accumulates in float64 (flattened samples are long) and the RBF distance
-    is summed directly, as on the CPU. ``layout`` only checks the rank (the flattened inner
-    product does not depend on it); ``threads`` has no effect on the GPU."""
-    func = "spatio_semantic_rsm"
+    is summed directly, as on the CPU. The flattened inner product does not depend on
+    ``layout``; ``threads`` has no effect on the GPU."""
+    func = request.func
     cuda = cuda_module(func)
-    names, as_dict = kernel_list(kernel, _KERNELS, func)
-    single = not as_dict
-    sig = positive_float(sigma, "sigma", func) or 0.0
-    if layout is not None:
-        choice(layout, _LAYOUTS, "layout", func)
     _require_driver(func, cuda)
-    xs, ys = _pair_sides(x, y, func, device)
+    xs, ys = _pair_sides(x, y, func, request.device)
     for name, s in (("x", xs), ("y", ys)):
         if s is not None and len(s.shape) < 2:
             raise ValueError(f"{func}: {name} must have a sample axis and features, got shape {s.shape}")
@@ -267,7 +210,8 @@ def spatio_semantic_rsm(
         if Fy != F:
             raise ValueError(f"{func}: x has {F} features per sample but y has {Fy}")
         ys = ys.reshape((m, F)).contiguous()
-    outs = _finish_outputs(xs, names, single, n, m)
+    names = list(request.kernels)
+    outs = _finish_outputs(xs, names, n, m)
     cuda.spatio_rsm(
         xs.ptr,
         ys.ptr if ys is not None else 0,
@@ -279,56 +223,28 @@ def spatio_semantic_rsm(
         xs.ptr_of(outs["linear"]),
         xs.ptr_of(outs["cosine"]) if "cosine" in outs else 0,
         xs.ptr_of(outs["rbf"]) if "rbf" in outs else 0,
-        sig,
+        request.sigma or 0.0,
         xs.device,
         xs.stream(),
     )
-    return _package(xs, outs, names, single)
+    return _package(xs, outs, names, not request.as_dict)
 
 
-def linear_sum_assignment_batch(
-    costs: Any,
-    maximize: bool = False,
-    method: str = "hungarian",
-    threads: int | None = None,
-    device: str | None = "auto",
-    *,
-    return_bound: bool = False,
-    **method_options: Any,
-):
-    """Batched LAP on the GPU, one warp per problem; see
-    :func:`semrsm_native.linear_sum_assignment_batch`.
+def linear_sum_assignment_batch(costs: Any, request: LapRequest):
+    """Batched LAP on the GPU, one warp per problem, for a request checked by
+    :mod:`._request`; see :func:`semrsm_native.linear_sum_assignment_batch`.
 
     Returns ``(col_ind, objective)`` (and ``bound`` with ``return_bound=True``: 0 for
     "hungarian", the auction's certified primal-dual gap) on the input's device and in its
     framework: ``col_ind`` (B, n) int64 with -1 for unassigned rows, ``objective`` (B,)
-    float64. Method options: ``eps_final`` (auction: final epsilon relative to the largest
-    |cost|, default 1e-6 / max(n, m)), and ``eps_factor`` (default 7); where each warp keeps
-    its cost matrix comes from :mod:`semrsm_native._tuning` (for benchmarks).
-    The auction on the GPU needs finite costs (ValueError otherwise).
+    float64. Where each warp keeps its cost matrix comes from :mod:`semrsm_native._tuning`
+    (for benchmarks). The auction on the GPU needs finite costs (ValueError otherwise).
     """
-    func = "linear_sum_assignment_batch"
+    func = request.func
     cuda = cuda_module(func)
-    if method not in ("hungarian", "greedy", "auction", "batch_optimal"):
-        raise ValueError(f"{func}: unknown method {method!r}")
-    if method == "batch_optimal":
-        raise NotImplementedError(f"{func}: method='batch_optimal' has no GPU implementation; pass device='cpu'")
-    opts = dict(method_options)
-    eps = opts.pop("eps_final", None) if method == "auction" else None
-    eps_factor = float(opts.pop("eps_factor", 7.0)) if method == "auction" else 7.0
-    if opts:
-        raise TypeError(f"{func}: unexpected option(s) {', '.join(sorted(opts))} for method {method!r}")
-    if return_bound and method not in ("hungarian", "auction"):
-        raise ValueError(f"{func}: return_bound is available for 'hungarian' and 'auction' only")
-    eps_rel = 0.0 if eps is None else float(eps)
-    if eps is not None and not eps_rel >= 0.0:
-        raise ValueError(f"{func}: eps_final must be >= 0, got {eps!r}")
-    if not eps_factor > 1.0:
-        raise ValueError(f"{func}: eps_factor must be > 1, got {eps_factor!r}")
-    if threads is not None:
-        operator.index(threads)  # same type check as the CPU path; no effect on the GPU
     _require_driver(func, cuda)
-    cs = _compute_dtype(_to_side(costs, func, "costs", device), func, "costs")
+    method = request.method
+    cs = _compute_dtype(_to_side(costs, func, "costs", request.device), func, "costs")
     if len(cs.shape) != 3:
         raise ValueError(f"{func}: expected a stack of matrices (B, n, m), got shape {cs.shape}")
     cs = cs.contiguous()
@@ -337,7 +253,7 @@ def linear_sum_assignment_batch(
     obj = cs.empty((B,), "float64")
     # The exact solver's bound is 0; the kernel writes the auction's.
     bound = None
-    if return_bound:
+    if request.return_bound:
         bound = cs.empty((B,), "float64")
         if method == "hungarian":
             bound.fill_(0.0) if cs.fw == "torch" else bound.fill(0.0)
@@ -347,10 +263,10 @@ def linear_sum_assignment_batch(
         B,
         n,
         m,
-        bool(maximize),
+        request.maximize,
         method,
-        eps_rel,
-        eps_factor,
+        request.eps_final,
+        request.eps_factor,
         cs.ptr_of(col),
         cs.ptr_of(obj),
         cs.ptr_of(bound) if bound is not None and method == "auction" else 0,
@@ -358,6 +274,6 @@ def linear_sum_assignment_batch(
         cs.stream(),
         _tuning.current().placement,
     )
-    if return_bound:
+    if request.return_bound:
         return cs.out(col), cs.out(obj), cs.out(bound)
     return cs.out(col), cs.out(obj)

@@ -19,11 +19,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import _core
-from ._checks import kernel_list, positive_float
+from ._checks import flag
+from ._request import semantic_request
 from ._vocabulary import KERNEL_CODES as _KERNEL_CODE
-from ._vocabulary import KERNELS
-from .rsm import _apply_kernels, _check_matching_args, _engine, _prepare_pair
-from ._threads import resolve_threads
+from .rsm import _apply_kernels, _engine, _prepare_pair
 
 __all__ = ["semantic_rsm_block", "read_samples", "sample_count", "rbf_from_d2"]
 
@@ -108,14 +107,13 @@ def semantic_rsm_block(
     True
     """
     func = "semantic_rsm_block"
-    kernels, as_dict = kernel_list(kernel, KERNELS, func)
-    matcher, cost, window = _check_matching_args(matcher, cost, window, func)
-    sigma = positive_float(sigma, "sigma", func)
-    eps = positive_float(eps, "eps", func)
-    nthreads = resolve_threads(threads, func)
-    if not isinstance(return_d2, (bool, np.bool_)):
-        raise TypeError(f"{func}: return_d2 must be a bool, got {type(return_d2).__name__}")
-    if "rbf" in kernels and sigma is None:
+    request = semantic_request(
+        func, (), kernel=kernel, matcher=matcher, cost=cost, layout=layout, window=window,
+        eps=eps, sigma=sigma, threads=threads, progress=False, return_permutations=False,
+        device="cpu", precision="float32",
+    )
+    return_d2 = flag(return_d2, "return_d2", func)
+    if "rbf" in request.kernels and request.sigma is None:
         raise ValueError(
             f"{func}: kernel 'rbf' needs sigma (the default is a median over the whole RSM); "
             "pass sigma, or return_d2=True with another kernel"
@@ -124,20 +122,20 @@ def semantic_rsm_block(
     n = sample_count(x)
     r0, r1 = _range(rows, n, "rows", func)
     c0, c1 = _range(cols, n if self_mode else sample_count(y), "cols", func)
-    want_d2 = bool(return_d2) or "rbf" in kernels
+    want_d2 = return_d2 or "rbf" in request.kernels
 
     transpose = False
     if self_mode and (r0, r1) == (c0, c1):
-        xv, yv, code = _prepare_pair(read_samples(x, slice(r0, r1)), None, layout, func)
+        xv, yv, code = _prepare_pair(read_samples(x, slice(r0, r1)), None, request)
     elif self_mode and r1 <= c0:
         xv, yv, code = _prepare_pair(
-            read_samples(x, slice(r0, r1)), read_samples(x, slice(c0, c1)), layout, func
+            read_samples(x, slice(r0, r1)), read_samples(x, slice(c0, c1)), request
         )
     elif self_mode and c1 <= r0:
         # The whole call solves (j, i) with j < i and mirrors it: do the same.
         transpose = True
         xv, yv, code = _prepare_pair(
-            read_samples(x, slice(c0, c1)), read_samples(x, slice(r0, r1)), layout, func
+            read_samples(x, slice(c0, c1)), read_samples(x, slice(r0, r1)), request
         )
     elif self_mode:
         raise ValueError(
@@ -146,18 +144,16 @@ def semantic_rsm_block(
         )
     else:
         xv, yv, code = _prepare_pair(
-            read_samples(x, slice(r0, r1)), read_samples(y, slice(c0, c1)), layout, func
+            read_samples(x, slice(r0, r1)), read_samples(y, slice(c0, c1)), request
         )
 
-    linear, d2, _, sqx, sqy = _engine(
-        xv, yv, code, matcher, cost, window, eps, nthreads, want_d2, False, None, func
-    )
+    linear, d2, _, sqx, sqy = _engine(xv, yv, code, request, want_d2, False, None)
     # Not in place: with return_d2 the caller gets d2 back beside the RBF block.
-    results = _apply_kernels(kernels, linear, d2, sqx, sqy, sigma, self_mode, in_place=False)
+    results = _apply_kernels(request, linear, d2, sqx, sqy, self_mode, in_place=False)
     if transpose:
         results = {k: np.ascontiguousarray(v.T) for k, v in results.items()}
         d2 = None if d2 is None else np.ascontiguousarray(d2.T)
-    out: Any = results if as_dict else results[kernels[0]]
+    out: Any = results if request.as_dict else results[request.kernels[0]]
     if return_d2:
         return out, d2
     return out

@@ -15,17 +15,10 @@ import numpy as np
 from . import _core
 from ._arrays import is_torch_tensor, like_input, to_numpy
 from . import _gpu
-from ._threads import resolve_threads
+from ._request import LapRequest, lap_request
 from ._vocabulary import LAP_METHOD_CODES as METHODS  # name -> native code
 
 __all__ = ["linear_sum_assignment", "linear_sum_assignment_batch", "METHODS"]
-
-_OPTIONS = {
-    "hungarian": (),
-    "greedy": (),
-    "auction": ("eps_final", "eps_factor"),
-    "batch_optimal": ("window", "row_keys", "col_keys"),
-}
 
 
 def _as_float_array(a: np.ndarray) -> np.ndarray:
@@ -209,22 +202,18 @@ def linear_sum_assignment_batch(
         On Ctrl-C; the workers stop within a problem's time and none is left running.
     """
     func = "linear_sum_assignment_batch"
-    if _gpu.wants_gpu(func, device, costs):
-        return _gpu.linear_sum_assignment_batch(
-            costs, maximize=maximize, method=method, threads=threads, device=device,
-            return_bound=return_bound, **method_options,
-        )
-    if method not in METHODS:
-        raise ValueError(f"{func}: method must be one of {sorted(METHODS)}, got {method!r}")
-    for key in method_options:
-        if key not in _OPTIONS[method]:
-            allowed = ", ".join(_OPTIONS[method]) or "none"
-            raise TypeError(
-                f"{func}: unexpected option {key!r} for method {method!r} (allowed: {allowed})"
-            )
-    if return_bound and method not in ("hungarian", "auction"):
-        raise ValueError(f"{func}: return_bound is available for 'hungarian' and 'auction' only")
-    nthreads = resolve_threads(threads, func)
+    request = lap_request(
+        func, costs, maximize=maximize, method=method, threads=threads, device=device,
+        return_bound=return_bound, method_options=method_options,
+    )
+    if request.gpu:
+        return _gpu.linear_sum_assignment_batch(costs, request)
+    return _solve_batch(costs, request)
+
+
+def _solve_batch(costs: Any, request: LapRequest):
+    """The batch on the CPU core, for a checked request."""
+    func = request.func
     a = to_numpy(costs, func, "costs")
     if a.ndim != 3:
         raise ValueError(f"{func}: expected a stack of matrices (3-D array), got a {a.ndim} array")
@@ -233,33 +222,22 @@ def linear_sum_assignment_batch(
     except TypeError as exc:
         raise TypeError(f"{func}: {exc}") from None
     B, n, m = a.shape
-    maximize = bool(maximize)
+    maximize = request.maximize
 
-    eps_final = float(method_options.get("eps_final", 0.0))
-    eps_factor = float(method_options.get("eps_factor", 7.0))
-    if not eps_final >= 0.0:
-        raise ValueError(f"{func}: eps_final must be >= 0, got {eps_final}")
-    if not eps_factor > 1.0:
-        raise ValueError(f"{func}: eps_factor must be > 1, got {eps_factor}")
-    window = method_options.get("window", 128)
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
-        raise ValueError(f"{func}: window must be a positive integer, got {window!r}")
     row_keys = col_keys = None
-    if method == "batch_optimal":
+    if request.method == "batch_optimal":
         sign = 1.0 if maximize else -1.0
-        row_keys = _keys(method_options.get("row_keys"), lambda: _default_keys(a, 2, sign),
-                         (B, n), "row_keys", func)
-        col_keys = _keys(method_options.get("col_keys"), lambda: _default_keys(a, 1, sign),
-                         (B, m), "col_keys", func)
+        row_keys = _keys(request.row_keys, lambda: _default_keys(a, 2, sign), (B, n), "row_keys", func)
+        col_keys = _keys(request.col_keys, lambda: _default_keys(a, 1, sign), (B, m), "col_keys", func)
 
     col_ind, objective, bound = _core.lap_solve_batch(
-        a, maximize, METHODS[method], eps_final, eps_factor, int(window), row_keys, col_keys,
-        nthreads, func,
+        a, maximize, METHODS[request.method], request.eps_final, request.eps_factor,
+        request.window, row_keys, col_keys, request.threads, func,
     )
     if is_torch_tensor(costs):
         col_ind = like_input(col_ind, costs)
         objective = like_input(objective, costs)
         bound = like_input(bound, costs)
-    if return_bound:
+    if request.return_bound:
         return col_ind, objective, bound
     return col_ind, objective

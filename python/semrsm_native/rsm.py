@@ -17,14 +17,13 @@ import numpy as np
 
 from . import _core, _gpu
 from ._arrays import like_input, to_numpy
-from ._checks import choice as _choice, kernel_list, positive_float as _positive_float, positive_int
-from ._threads import resolve_threads
+from ._request import RsmRequest, semantic_request, spatio_request
 from ._vocabulary import COSTS, KERNELS, LAYOUTS, MATCHERS  # re-exported
 from ._vocabulary import COST_CODES as _COST_CODE
 from ._vocabulary import KERNEL_CODES as _KERNEL_CODE
 from ._vocabulary import METHOD_CODES as _MATCHER_CODE
 from ._vocabulary import FEATURE_MAJOR as _FEATURE_MAJOR
-from ._vocabulary import POSITION_MAJOR as _POSITION_MAJOR
+from ._vocabulary import LAYOUT_OF
 
 __all__ = ["semantic_rsm", "spatio_semantic_rsm", "KERNELS", "MATCHERS", "COSTS", "LAYOUTS"]
 
@@ -51,99 +50,51 @@ def _as_float_array(a: Any, name: str, func: str) -> np.ndarray:
     )
 
 
-def _to_samples(arr: np.ndarray, layout: str | None, name: str, func: str) -> tuple[np.ndarray, int, str]:
+def _to_samples(arr: np.ndarray, layout: str) -> tuple[np.ndarray, int]:
     """Reshape to the engine's 3-D view: (N, C, S) feature-major or (N, S, C) position-major."""
-    if layout is None:
-        if arr.ndim == 4:
-            layout = "nchw"
-        elif arr.ndim == 3:
-            layout = "ntd"
-        else:
-            raise ValueError(
-                f"{func}: {name} must be 4-D (N, C, H, W) or 3-D (N, T, D), got shape "
-                f"{tuple(arr.shape)}"
-            )
-    else:
-        layout = _choice(layout, LAYOUTS, "layout", func)
-        want = 3 if layout == "ntd" else 4
-        if arr.ndim != want:
-            raise ValueError(
-                f"{func}: layout {layout!r} needs a {want}-D {name}, got shape {tuple(arr.shape)}"
-            )
     n = arr.shape[0]
     if layout == "nchw":
         v = arr.reshape(n, arr.shape[1], arr.shape[2] * arr.shape[3])
-        code = _FEATURE_MAJOR
     elif layout == "nhwc":
         v = arr.reshape(n, arr.shape[1] * arr.shape[2], arr.shape[3])
-        code = _POSITION_MAJOR
     else:
         v = arr
-        code = _POSITION_MAJOR
-    return np.ascontiguousarray(v), code, layout
+    return np.ascontiguousarray(v), LAYOUT_OF[layout]
 
 
 def _features(v: np.ndarray, code: int) -> int:
     return v.shape[1] if code == _FEATURE_MAJOR else v.shape[2]
 
 
-def _positions(v: np.ndarray, code: int) -> int:
-    return v.shape[2] if code == _FEATURE_MAJOR else v.shape[1]
-
-
-def _prepare_pair(x: Any, y: Any, layout: str | None, func: str):
+def _prepare_pair(x: Any, y: Any, request: RsmRequest):
+    """The engine's views of x (and y) in one dtype, and their native layout code."""
+    func = request.func
     xa = _as_float_array(x, "x", func)
-    xv, code, layout = _to_samples(xa, layout, "x", func)
-    if y is None:
+    ya = None if y is None else _as_float_array(y, "y", func)
+    layout = request.sample_layout(xa.shape, None if ya is None else ya.shape)
+    xv, code = _to_samples(xa, layout)
+    if ya is None:
         return xv, None, code
-    ya = _as_float_array(y, "y", func)
-    if ya.ndim != xa.ndim:
-        raise ValueError(
-            f"{func}: x and y must have the same rank, got shapes {tuple(xa.shape)} and "
-            f"{tuple(ya.shape)}"
-        )
-    yv, _, _ = _to_samples(ya, layout, "y", func)
-    if _features(xv, code) != _features(yv, code):
-        raise ValueError(
-            f"{func}: x and y must have the same number of features ({layout}), got "
-            f"{_features(xv, code)} and {_features(yv, code)}"
-        )
+    yv, _ = _to_samples(ya, layout)
+    request.same_features(layout, _features(xv, code), _features(yv, code))
     if xv.dtype != yv.dtype:
         dt = np.result_type(xv.dtype, yv.dtype)
         xv, yv = xv.astype(dt, copy=False), yv.astype(dt, copy=False)
     return xv, yv, code
 
 
-def _run(
-    func: str,
-    x: Any,
-    y: Any,
-    kernel: Any,
-    matcher: str,
-    cost: str,
-    layout: str | None,
-    window: int,
-    eps: float | None,
-    sigma: float | None,
-    threads: int | None,
-    progress: bool,
-    return_permutations: bool,
-):
-    kernels, as_dict = kernel_list(kernel, KERNELS, func)
-    sigma = _positive_float(sigma, "sigma", func)
-    eps = _positive_float(eps, "eps", func)
-    nthreads = resolve_threads(threads, func)
-    if not isinstance(progress, (bool, np.bool_)):
-        raise TypeError(f"{func}: progress must be a bool, got {type(progress).__name__}")
-    xv, yv, code = _prepare_pair(x, y, layout, func)
+def _run(x: Any, y: Any, request: RsmRequest):
+    """A whole (spatio-)semantic RSM on the CPU engine."""
+    func = request.func
+    xv, yv, code = _prepare_pair(x, y, request)
     self_mode = yv is None
     n = xv.shape[0]
     m = n if self_mode else yv.shape[0]
-    want_d2 = "rbf" in kernels
+    want_d2 = "rbf" in request.kernels
 
     bar = None
     callback = None
-    if progress:
+    if request.progress:
         from tqdm.auto import tqdm
 
         pairs = n * (n - 1) // 2 if self_mode else n * m
@@ -151,38 +102,42 @@ def _run(
         callback = bar.update
     try:
         linear, d2, perms, sqx, sqy = _engine(
-            xv, yv, code, matcher, cost, window, eps, nthreads, want_d2,
-            bool(return_permutations), callback, func,
+            xv, yv, code, request, want_d2, request.return_permutations, callback
         )
     finally:
         if bar is not None:
             bar.close()
-    results = _apply_kernels(kernels, linear, d2, sqx, sqy, sigma, self_mode, in_place=True)
+    results = _apply_kernels(request, linear, d2, sqx, sqy, self_mode, in_place=True)
+    kernels = request.kernels
     out: Any = (
-        {k: like_input(v, x) for k, v in results.items()} if as_dict else like_input(results[kernels[0]], x)
+        {k: like_input(v, x) for k, v in results.items()}
+        if request.as_dict
+        else like_input(results[kernels[0]], x)
     )
-    if return_permutations:
+    if request.return_permutations:
         return out, like_input(perms, x)
     return out
 
 
-def _engine(xv, yv, code, matcher, cost, window, eps, nthreads, want_d2, want_perms, callback, func):
+def _engine(xv, yv, code, request: RsmRequest, want_d2, want_perms, callback):
     """The native engine on prepared samples: (linear, d2, perms, sqnorm_x, sqnorm_y)."""
+    eps = request.eps
     return _core.semantic_linear(
-        xv, yv, code, _MATCHER_CODE[matcher], _COST_CODE[cost], int(window),
-        0.0 if eps is None else eps, nthreads, want_d2, want_perms, callback, func,
-        _SOLVE_IN_DOUBLE.get(matcher, False),
+        xv, yv, code, _MATCHER_CODE[request.matcher], _COST_CODE[request.cost], request.window,
+        0.0 if eps is None else eps, request.threads, want_d2, want_perms, callback,
+        request.func, _SOLVE_IN_DOUBLE.get(request.matcher, False),
     )
 
 
-def _apply_kernels(kernels, linear, d2, sqx, sqy, sigma, self_mode, *, in_place):
-    """Every kernel of ``kernels`` from the matched linear values (and d2 for RBF).
+def _apply_kernels(request: RsmRequest, linear, d2, sqx, sqy, self_mode, *, in_place):
+    """Every kernel of the request from the matched linear values (and d2 for RBF).
 
     ``sigma=None`` takes the reference bandwidth from ``d2`` (all of the RSM's pairs).
     ``in_place``: each kernel is written over the buffer it is computed from when nothing else
     needs that buffer (cosine over the linear matrix unless "linear" is wanted too, RBF over
     d2), so a single-kernel RSM holds one N x M matrix at the end, not two.
     """
+    kernels, sigma = request.kernels, request.sigma
     results: dict[str, np.ndarray] = {}
     for name in kernels:
         if name == "linear":
@@ -195,12 +150,6 @@ def _apply_kernels(kernels, linear, d2, sqx, sqy, sigma, self_mode, *, in_place)
             out = d2 if in_place else None
             results[name] = _core.rsm_apply_kernel(_KERNEL_CODE["rbf"], linear, d2, sqx, sqy, s, out)
     return results
-
-
-def _check_matching_args(matcher: Any, cost: Any, window: Any, func: str) -> tuple[str, str, int]:
-    matcher = _choice(matcher, MATCHERS, "matcher", func)
-    cost = _choice(cost, COSTS, "cost", func)
-    return matcher, cost, positive_int(window, "window", func)
 
 
 def semantic_rsm(
@@ -319,36 +268,12 @@ def semantic_rsm(
     >>> semantic_rsm(x).shape
     (8, 8)
     """
-    func = "semantic_rsm"
-    if _gpu.wants_gpu(func, device, x, y):
-        return _gpu.semantic_rsm(
-            x,
-            y,
-            kernel=kernel,
-            matcher=matcher,
-            cost=cost,
-            layout=layout,
-            window=window,
-            eps=eps,
-            sigma=sigma,
-            threads=threads,
-            progress=progress,
-            return_permutations=return_permutations,
-            device=device,
-            precision=precision,
-        )
-    if precision != "float32":
-        raise ValueError(
-            f"{func}: precision={precision!r} is a tensor-core path of the CUDA backend; "
-            "the CPU computes in the input's precision (precision='float32')"
-        )
-    matcher, cost, window = _check_matching_args(matcher, cost, window, func)
-    if not isinstance(return_permutations, (bool, np.bool_)):
-        raise TypeError(f"{func}: return_permutations must be a bool")
-    return _run(
-        func, x, y, kernel, matcher, cost, layout, window, eps, sigma, threads, progress,
-        bool(return_permutations),
+    request = semantic_request(
+        "semantic_rsm", (x, y), kernel=kernel, matcher=matcher, cost=cost, layout=layout,
+        window=window, eps=eps, sigma=sigma, threads=threads, progress=progress,
+        return_permutations=return_permutations, device=device, precision=precision,
     )
+    return _gpu.semantic_rsm(x, y, request) if request.gpu else _run(x, y, request)
 
 
 def spatio_semantic_rsm(
@@ -395,11 +320,8 @@ def spatio_semantic_rsm(
     >>> spatio_semantic_rsm(x, kernel="linear").shape
     (4, 4)
     """
-    func = "spatio_semantic_rsm"
-    if _gpu.wants_gpu(func, device, x, y):
-        return _gpu.spatio_semantic_rsm(
-            x, y, kernel=kernel, sigma=sigma, layout=layout, threads=threads, device=device
-        )
-    return _run(
-        func, x, y, kernel, "identity", "inner", layout, 1, None, sigma, threads, False, False
+    request = spatio_request(
+        "spatio_semantic_rsm", (x, y), kernel=kernel, sigma=sigma, layout=layout,
+        threads=threads, device=device,
     )
+    return _gpu.spatio_semantic_rsm(x, y, request) if request.gpu else _run(x, y, request)
