@@ -93,7 +93,9 @@ def _child(a: argparse.Namespace) -> None:
         mm = np.load(xpath, mmap_mode="r")
         with LocalCluster(n_workers=a.workers, threads_per_worker=1, processes=True,
                           dashboard_address=None) as cl, Client(cl) as client:
+            # Warm-up of each worker: the engine and zarr imported (once per process, not per tile).
             client.run(lambda: __import__("semrsm_native").semantic_rsm(np.ones((2, 2, 1, 1)), threads=1))
+            client.run(lambda: bool(__import__("zarr")))
             t = time.perf_counter()
             sdask.semantic_rsm(mm, out, client=client, tile=a.tile, threads=1, matcher=a.matcher)
             res["seconds"] = time.perf_counter() - t
@@ -188,12 +190,14 @@ def _machine() -> dict:
     info = build_info()
     return {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "uptime_before": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
         "simd": info.get("simd") or info.get("simd_level") or info.get("simd_selected"),
         "SEMRSM_SIMD": os.environ.get("SEMRSM_SIMD"),
         "version": info.get("version"),
-        "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
     }
+
+
+def _uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 def _projection(exact: dict | None, overhead: dict | None) -> dict:
@@ -231,8 +235,8 @@ def _projection(exact: dict | None, overhead: dict | None) -> dict:
 def _markdown(res: dict) -> str:
     m = res["machine"]
     md = ["# Scale-out benchmark: one call, resumable store, LocalCluster", "",
-          f"{m['machine']} (shared with other helpers' builds), SIMD path {m['simd']}, "
-          f"{m['date_utc']} UTC. Load before: `{m['uptime_before']}`; after: `{res['uptime_after']}`.",
+          f"{m['machine']} (shared with other helpers' builds and tests: see the load of each "
+          f"suite), SIMD path {m['simd']}, semrsm_native {m['version']}.",
           "Every run is a fresh process; bit-identical results to the one call checked in every "
           "run. Peak RSS: the process's own maximum resident set (the LocalCluster client "
           "process includes the scheduler; workers separately).", ""]
@@ -243,6 +247,7 @@ def _markdown(res: dict) -> str:
         title = {"exact": "Exact workload", "overhead": "Tile-scheduling overhead (cheap pairs)"}[name]
         md += [f"## {title}: N = {s['n']:,}, S = {s['S']}, C = {s['C']}, {s['matcher']}, cosine, "
                f"tile {s['tile']} ({s['tiles']} tiles), {s['workers']} cores, {s['reps']} rep(s)", "",
+               f"{s['date_utc']} UTC. Load before: `{s['uptime_before']}`; after: `{s['uptime_after']}`.", "",
                "| run | seconds (median) | pairs/s | vs one call | peak RSS MiB (process) | peak RSS MiB (per worker) |",
                "|---|---|---|---|---|---|"]
         for r in s["runs"]:
@@ -290,7 +295,13 @@ def main() -> None:
     if a.child is not None:
         _child(a)
         return
-    res: dict = {"machine": _machine()}
+    out_dir = Path(__file__).parent / "results"
+    res: dict = {}
+    if a.suite != "all" and (out_dir / "scale.json").exists():
+        # One suite at a time (they take minutes each on a shared machine): keep the other's.
+        old = json.loads((out_dir / "scale.json").read_text())
+        res = {k: v for k, v in old.items() if k in ("exact", "overhead")}
+    res["machine"] = _machine()
     defaults = {"exact": (2000, 49, 512, 1), "overhead": (10_000, 1, 8, 3)}
     for name in ("exact", "overhead"):
         if a.suite not in ("all", name):
@@ -301,13 +312,14 @@ def main() -> None:
         sa.reps = a.reps or reps
         print(f"{name}: N={sa.n} S={sa.s} C={sa.c} tile={sa.tile} workers={sa.workers} reps={sa.reps}",
               flush=True)
+        before = _uptime()
         res[name] = _suite(sa)
-    res["uptime_after"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+        res[name].update(uptime_before=before, uptime_after=_uptime(),
+                         date_utc=time.strftime("%Y-%m-%d %H:%M", time.gmtime()))
     res["projection"] = _projection(res.get("exact"), res.get("overhead"))
     md = _markdown(res)
     print(md)
     if not a.no_write:
-        out_dir = Path(__file__).parent / "results"
         (out_dir / "scale.json").write_text(json.dumps(res, indent=2) + "\n")
         (out_dir / "scale.md").write_text(md)
 
