@@ -45,6 +45,12 @@ BIG_N, BIG_WORKERS = 100_000, 64
 
 
 def _peak_mib() -> float:
+    """Peak resident memory of this process's own address space (VmHWM). Not ru_maxrss:
+    Linux carries that across fork and exec, so a child would report its parent's peak."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -99,9 +105,7 @@ def _child(a: argparse.Namespace) -> None:
             t = time.perf_counter()
             sdask.semantic_rsm(mm, out, client=client, tile=a.tile, threads=1, matcher=a.matcher)
             res["seconds"] = time.perf_counter() - t
-            res["worker_peak_rss_mib"] = sorted(
-                v / 1024 for v in client.run(
-                    lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss).values())
+            res["worker_peak_rss_mib"] = sorted(client.run(_peak_mib).values())
         res["result"] = str(out)
     res["peak_rss_mib"] = _peak_mib()
     print("RESULT " + json.dumps(res), flush=True)
