@@ -54,6 +54,35 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+_ENGINE = [0.0, 0]  # seconds inside semantic_rsm_block and blocks computed, this process
+
+
+def _time_blocks() -> bool:
+    """Wrap the store's semantic_rsm_block so that this process adds up the time tiles spend
+    in it (reading their samples and the engine); the rest of a run is the tiling overhead."""
+    from semrsm_native import store
+
+    if getattr(store.semantic_rsm_block, "_timed", False):
+        return True
+    real = store.semantic_rsm_block
+
+    def timed(*args, **kw):
+        t = time.perf_counter()
+        try:
+            return real(*args, **kw)
+        finally:
+            _ENGINE[0] += time.perf_counter() - t
+            _ENGINE[1] += 1
+
+    timed._timed = True
+    store.semantic_rsm_block = timed
+    return True
+
+
+def _engine_totals() -> tuple[float, int]:
+    return _ENGINE[0], _ENGINE[1]
+
+
 def _inputs(d: Path, n: int, s: int, c: int) -> Path:
     side = int(round(s ** 0.5))
     path = d / f"x-{n}-{s}-{c}.npy"
@@ -89,9 +118,13 @@ def _child(a: argparse.Namespace) -> None:
         res["result"] = str(out) + ".npy"
     elif a.child == "store":
         mm = np.load(xpath, mmap_mode="r")
+        _time_blocks()
         t = time.perf_counter()
         semantic_rsm_to_store(mm, out, tile=a.tile, threads=a.workers, matcher=a.matcher)
         res["seconds"] = time.perf_counter() - t
+        # One process with all cores: every second outside the blocks holds them all.
+        res["block_core_seconds"] = _ENGINE[0] * a.workers
+        res["blocks"] = _ENGINE[1] - 1  # less the probe pair
         res["result"] = str(out)
     else:
         from distributed import Client, LocalCluster
@@ -102,9 +135,13 @@ def _child(a: argparse.Namespace) -> None:
             # Warm-up of each worker: the engine and zarr imported (once per process, not per tile).
             client.run(lambda: __import__("semrsm_native").semantic_rsm(np.ones((2, 2, 1, 1)), threads=1))
             client.run(lambda: bool(__import__("zarr")))
+            client.run(_time_blocks)
             t = time.perf_counter()
             sdask.semantic_rsm(mm, out, client=client, tile=a.tile, threads=1, matcher=a.matcher)
             res["seconds"] = time.perf_counter() - t
+            totals = list(client.run(_engine_totals).values())
+            res["block_core_seconds"] = sum(s for s, _ in totals)  # one engine thread per worker
+            res["blocks"] = sum(b for _, b in totals)
             res["worker_peak_rss_mib"] = sorted(client.run(_peak_mib).values())
         res["result"] = str(out)
     res["peak_rss_mib"] = _peak_mib()
@@ -170,6 +207,11 @@ def _suite(a: argparse.Namespace) -> dict:
         row = {"run": run, "seconds_median": statistics.median(secs), "seconds": secs,
                "pairs_per_s": pairs / statistics.median(secs),
                "peak_rss_mib": max(r["peak_rss_mib"] for r in by_run[run])}
+        if "block_core_seconds" in by_run[run][0]:
+            # Direct: core-seconds of the run outside the tiles' blocks, per tile (the tail
+            # of a cluster run, a worker idle while the other finishes, counts as overhead).
+            row["outside_blocks_core_ms_per_tile"] = statistics.median(
+                (r["seconds"] * a.workers - r["block_core_seconds"]) / tiles * 1000 for r in by_run[run])
         if "worker_peak_rss_mib" in by_run[run][0]:
             row["worker_peak_rss_mib"] = max(max(r["worker_peak_rss_mib"]) for r in by_run[run])
         rows.append(row)
@@ -183,8 +225,11 @@ def _suite(a: argparse.Namespace) -> dict:
         "n": a.n, "S": a.s, "C": a.c, "matcher": a.matcher, "tile": a.tile, "tiles": tiles,
         "pairs": pairs, "workers": a.workers, "reps": a.reps, "runs": rows,
         "core_seconds_per_pair": {row["run"]: row["seconds_median"] * a.workers / pairs for row in rows},
-        "overhead_core_seconds_per_tile": {
+        # Difference to the one call (noisy on a loaded machine) and measured directly.
+        "overhead_core_seconds_per_tile_vs_one_call": {
             row["run"]: (row["seconds_median"] - one) * a.workers / tiles for row in rows[1:]},
+        "overhead_core_seconds_per_tile": {
+            row["run"]: row["outside_blocks_core_ms_per_tile"] / 1000 for row in rows[1:]},
     }
 
 
@@ -259,8 +304,13 @@ def _markdown(res: dict) -> str:
             md.append(f"| {r['run']} | {r['seconds_median']:.2f} | {r['pairs_per_s']:,.0f} | "
                       f"{r['ratio_to_one_call_paired_median']:.3f} | {r['peak_rss_mib']:.0f} | {w} |")
         md.append("")
-        md.append("Overhead per tile over the one call (core-seconds): " + ", ".join(
-            f"{k} {v * 1000:.1f} ms" for k, v in s["overhead_core_seconds_per_tile"].items()) + ".")
+        md.append("Overhead per tile, measured: core-time of the run outside the tiles' "
+                  "`semantic_rsm_block` calls (Zarr writes and reads of the masks, task round "
+                  "trips, a worker idle at the tail), per tile: " + ", ".join(
+                      f"{k} {v * 1000:.1f} ms" for k, v in s["overhead_core_seconds_per_tile"].items())
+                  + ". As the difference to the one call's time (noisier: the load changes between "
+                  "runs): " + ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in
+                                        s["overhead_core_seconds_per_tile_vs_one_call"].items()) + ".")
         md.append("")
     p = res["projection"]
     if "n100000_64_workers" in p:
