@@ -54,25 +54,28 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-_ENGINE = [0.0, 0]  # seconds inside semantic_rsm_block and blocks computed, this process
-
-
 def _time_blocks() -> bool:
     """Wrap the store's semantic_rsm_block so that this process adds up the time tiles spend
-    in it (reading their samples and the engine); the rest of a run is the tiling overhead."""
+    in it (reading their samples and the engine); the rest of a run is the tiling overhead.
+
+    The totals live on the store module, not in a global of this script: Dask sends each
+    function of a ``__main__`` by value, with its own copy of such globals."""
+    import time as _time
+
     from semrsm_native import store
 
     if getattr(store.semantic_rsm_block, "_timed", False):
         return True
     real = store.semantic_rsm_block
+    store._bench_block_totals = totals = [0.0, 0]
 
     def timed(*args, **kw):
-        t = time.perf_counter()
+        t = _time.perf_counter()
         try:
             return real(*args, **kw)
         finally:
-            _ENGINE[0] += time.perf_counter() - t
-            _ENGINE[1] += 1
+            totals[0] += _time.perf_counter() - t
+            totals[1] += 1
 
     timed._timed = True
     store.semantic_rsm_block = timed
@@ -80,7 +83,10 @@ def _time_blocks() -> bool:
 
 
 def _engine_totals() -> tuple[float, int]:
-    return _ENGINE[0], _ENGINE[1]
+    from semrsm_native import store
+
+    s, b = store._bench_block_totals
+    return s, b
 
 
 def _inputs(d: Path, n: int, s: int, c: int) -> Path:
@@ -123,8 +129,9 @@ def _child(a: argparse.Namespace) -> None:
         semantic_rsm_to_store(mm, out, tile=a.tile, threads=a.workers, matcher=a.matcher)
         res["seconds"] = time.perf_counter() - t
         # One process with all cores: every second outside the blocks holds them all.
-        res["block_core_seconds"] = _ENGINE[0] * a.workers
-        res["blocks"] = _ENGINE[1] - 1  # less the probe pair
+        secs, blocks = _engine_totals()
+        res["block_core_seconds"] = secs * a.workers
+        res["blocks"] = blocks - 1  # less the probe pair
         res["result"] = str(out)
     else:
         from distributed import Client, LocalCluster
@@ -142,10 +149,17 @@ def _child(a: argparse.Namespace) -> None:
             totals = list(client.run(_engine_totals).values())
             res["block_core_seconds"] = sum(s for s, _ in totals)  # one engine thread per worker
             res["blocks"] = sum(b for _, b in totals)
+            if res["blocks"] != tiles_of(a):
+                raise RuntimeError(f"timed {res['blocks']} blocks on the workers, expected {tiles_of(a)}")
             res["worker_peak_rss_mib"] = sorted(client.run(_peak_mib).values())
         res["result"] = str(out)
     res["peak_rss_mib"] = _peak_mib()
     print("RESULT " + json.dumps(res), flush=True)
+
+
+def tiles_of(a) -> int:
+    nt = -(-a.n // a.tile)
+    return nt * (nt + 1) // 2
 
 
 def _run_child(a: argparse.Namespace, run: str, rep: int, d: Path) -> dict:
@@ -257,7 +271,8 @@ def _projection(exact: dict | None, overhead: dict | None) -> dict:
         tile = exact["tile"]
         nt = -(-BIG_N // tile)
         big_pairs = BIG_N * (BIG_N - 1) // 2
-        o = overhead["overhead_core_seconds_per_tile"]["LocalCluster"] if overhead else 0.0
+        # The larger of the two measures of the per-tile overhead (direct, and vs one call).
+        o = _overhead(overhead, "LocalCluster") if overhead else 0.0
         hours = (big_pairs * c + nt * (nt + 1) // 2 * max(o, 0.0)) / BIG_WORKERS / 3600
         out["n100000_64_workers"] = {
             "hours": hours, "tile": tile, "tiles": nt * (nt + 1) // 2,
@@ -273,12 +288,17 @@ def _projection(exact: dict | None, overhead: dict | None) -> dict:
         tiles = nt * (nt + 1) // 2
         work = n * (n - 1) // 2 * c
         out["n10000_exact_overhead"] = {
-            run: o * tiles / work for run, o in overhead["overhead_core_seconds_per_tile"].items()
+            run: _overhead(overhead, run) * tiles / work for run in overhead["overhead_core_seconds_per_tile"]
         }
         out["n10000_exact_overhead"]["basis"] = (
-            f"projected: per-tile overhead measured at N={overhead['n']} (S={overhead['S']}, "
+            f"projected: the larger per-tile overhead measured at N={overhead['n']} (S={overhead['S']}, "
             f"C={overhead['C']}) x {tiles} tiles / (pairs x per-pair cost of the exact one call)")
     return out
+
+
+def _overhead(suite: dict, run: str) -> float:
+    return max(suite["overhead_core_seconds_per_tile"][run],
+               suite["overhead_core_seconds_per_tile_vs_one_call"][run], 0.0)
 
 
 def _markdown(res: dict) -> str:
@@ -307,7 +327,8 @@ def _markdown(res: dict) -> str:
         md.append("Overhead per tile, measured: core-time of the run outside the tiles' "
                   "`semantic_rsm_block` calls (Zarr writes and reads of the masks, task round "
                   "trips, a worker idle at the tail), per tile: " + ", ".join(
-                      f"{k} {v * 1000:.1f} ms" for k, v in s["overhead_core_seconds_per_tile"].items())
+                      f"{k} {v * 1000:.1f} ms" if v is not None else f"{k} not measured ({s.get('note', '')})"
+                      for k, v in s["overhead_core_seconds_per_tile"].items())
                   + ". As the difference to the one call's time (noisier: the load changes between "
                   "runs): " + ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in
                                         s["overhead_core_seconds_per_tile_vs_one_call"].items()) + ".")
@@ -326,6 +347,24 @@ def _markdown(res: dict) -> str:
         md.append("* Tile-scheduling overhead of an exact N = 10,000 run (not run here: ~1.5 h): "
                   + ", ".join(f"{k} {v * 100:.2f}%" for k, v in q.items() if k != "basis")
                   + f" of the work. {q['basis']}.")
+    if res.get("exact") is not None:
+        e = res["exact"]
+        c = e["core_seconds_per_pair"]
+        big = BIG_N * (BIG_N - 1) / 2
+        md += ["", "## Reading these numbers", "",
+               f"* The exact suite ran each configuration once, one after another, on a machine "
+               f"whose load changed during the run: the per-pair cost ranges from "
+               f"{min(c.values()) * 1e6:.0f} to {max(c.values()) * 1e6:.0f} core-us between its "
+               "runs. Ratios below 1 against the one call are most likely that load, not a speedup; the "
+               "10% LocalCluster target can be judged from the per-tile overheads instead: "
+               "a tile of the exact workload costs "
+               f"{65536 * min(c.values()):.0f}-{65536 * max(c.values()):.0f} core-s, its "
+               "machinery tens of core-ms (the overhead suite).",
+               f"* The N = 100,000 projection with the most expensive per-pair cost measured "
+               f"({max(c.values()) * 1e6:.0f} core-us) instead: about "
+               f"{big * max(c.values()) / BIG_WORKERS / 3600:.1f} h.",
+               "* Peak memory: the one call holds the inputs and the N x N result; a store run "
+               "one tile pair's samples and one tile of output (the Dask client holds neither)."]
     md.append("")
     return "\n".join(md)
 
@@ -342,6 +381,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=None, help="repetitions (default 1 exact, 3 overhead)")
     ap.add_argument("--tmp", default=None, help="directory for inputs and stores")
     ap.add_argument("--no-write", action="store_true", help="print only")
+    ap.add_argument("--report", action="store_true", help="rewrite scale.md from scale.json only")
     ap.add_argument("--child", choices=RUNS, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--rep", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--dir", default=None, help=argparse.SUPPRESS)
@@ -350,6 +390,13 @@ def main() -> None:
         _child(a)
         return
     out_dir = Path(__file__).parent / "results"
+    if a.report:
+        res = json.loads((out_dir / "scale.json").read_text())
+        res["projection"] = _projection(res.get("exact"), res.get("overhead"))
+        (out_dir / "scale.json").write_text(json.dumps(res, indent=2) + "\n")
+        (out_dir / "scale.md").write_text(_markdown(res))
+        print(_markdown(res))
+        return
     res: dict = {}
     if a.suite != "all" and (out_dir / "scale.json").exists():
         # One suite at a time (they take minutes each on a shared machine): keep the other's.
