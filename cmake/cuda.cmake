@@ -51,12 +51,22 @@ set_target_properties(_cuda PROPERTIES
   CUDA_SEPARABLE_COMPILATION OFF
   CUDA_VISIBILITY_PRESET hidden)
 target_link_libraries(_cuda PRIVATE semrsm_core CUDA::cudart_static)
+# -Xfatbin=-compress-all: every architecture's image and the PTX stored compressed (the driver
+# decompresses the one it loads), which keeps the wheel small with three architectures inside.
 target_compile_options(_cuda PRIVATE
-  $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -lineinfo -Xcudafe --diag_suppress=20012>)
+  $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -lineinfo -Xcudafe --diag_suppress=20012
+  -Xfatbin=-compress-all>)
 string(REPLACE ";" "," _semrsm_archs_str "${CMAKE_CUDA_ARCHITECTURES}")
 target_compile_definitions(_cuda PRIVATE
   SEMRSM_CUDA_ARCHS="${_semrsm_archs_str}"
   SEMRSM_CUDA_TOOLKIT="${CMAKE_CUDA_COMPILER_VERSION}")
 install(TARGETS _cuda DESTINATION semrsm_native)
+
+# The backend's host/device code run on the CPU, for the test suite only (never imported by
+# the package): host compiler, no CUDA runtime, so its tests need no GPU.
+pybind11_add_module(_cuda_testing MODULE WITH_SOABI ${CMAKE_CURRENT_SOURCE_DIR}/cuda/testing/module.cpp)
+target_include_directories(_cuda_testing PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/cpp ${CMAKE_CURRENT_SOURCE_DIR}/cuda)
+target_link_libraries(_cuda_testing PRIVATE Threads::Threads)
+install(TARGETS _cuda_testing DESTINATION semrsm_native)
 message(STATUS "semrsm_native: CUDA backend for architectures ${CMAKE_CUDA_ARCHITECTURES} "
                "(nvcc ${CMAKE_CUDA_COMPILER_VERSION})")

@@ -23,7 +23,7 @@ if(SEMRSM_SANITIZE)
   message(STATUS "semrsm_native: sanitizers on: ${_semrsm_sanitize}")
   set(_semrsm_san_flags -fsanitize=${_semrsm_sanitize} -fno-sanitize-recover=all
       -fno-omit-frame-pointer -g -O1)
-  foreach(_target IN ITEMS semrsm_core _core)
+  foreach(_target IN ITEMS semrsm_core _core _testing)
     if(TARGET ${_target})
       target_compile_options(${_target} PRIVATE ${_semrsm_san_flags})
       target_link_options(${_target} PRIVATE -fsanitize=${_semrsm_sanitize})

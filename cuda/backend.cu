@@ -141,13 +141,13 @@ constexpr int kMinResidentWarpsForSmem = 8;
 // Launch of the warp-per-problem LAP kernel with its shared-memory plan.
 template <class T, class Sink>
 void launch_lap(const char* func, int device, cudaStream_t stream, ProblemCost<T> pc, int64_t B, int n,
-                int m, double sign, int method, double eps_rel, double eps_factor, Placement placement,
+                int m, double sign, Method method, double eps_rel, double eps_factor, Placement placement,
                 const Sink& sink, std::vector<DevBuf>& keep) {
   if (B == 0) return;
   const DeviceProps dp = props(device, func);
   const int64_t K = std::max(n, m);
-  const int64_t scratch_total = shared::scratch_bytes(n, m) + shared::align16(4 * K);
-  const int64_t cost_bytes = shared::align16(static_cast<int64_t>(n) * m * sizeof(T));
+  const int64_t scratch_total = lap_team::scratch_bytes(n, m) + lap_team::align16(4 * K);
+  const int64_t cost_bytes = lap_team::align16(static_cast<int64_t>(n) * m * sizeof(T));
   const bool fits = cost_bytes + scratch_total <= dp.smem_optin;
   const bool worth_it = fits && (dp.smem_per_sm / (cost_bytes + scratch_total)) >= kMinResidentWarpsForSmem;
   if (placement == Placement::shared && !fits)
@@ -475,7 +475,7 @@ void lap_batch_t(const LapRequest& r, cudaStream_t stream) {
     if (st[static_cast<size_t>(b)] != 0)
       throw std::invalid_argument(std::string(func) + ": problem " + std::to_string(b) +
                                   ": matrix contains invalid numeric entries");
-    if (r.method == shared::kAuction && inf[static_cast<size_t>(b)])
+    if (r.method == Method::auction && inf[static_cast<size_t>(b)])
       throw std::invalid_argument(std::string(func) + ": problem " + std::to_string(b) +
                                   ": method='auction' on the GPU needs finite costs (use 'hungarian' for "
                                   "forbidden entries)");
@@ -487,7 +487,7 @@ void lap_batch_t(const LapRequest& r, cudaStream_t stream) {
   check(cudaMemcpyAsync(st.data(), status, st.size() * sizeof(int), cudaMemcpyDeviceToHost, stream), func, "copy");
   check(cudaStreamSynchronize(stream), func, "solve");
   for (int64_t b = 0; b < r.B; ++b)
-    if (st[static_cast<size_t>(b)] == shared::kInfeasible)
+    if (st[static_cast<size_t>(b)] == lap_team::kInfeasible)
       throw std::invalid_argument(std::string(func) + ": problem " + std::to_string(b) +
                                   ": cost matrix is infeasible");
 }

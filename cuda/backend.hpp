@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "core/vocabulary.hpp"
+
 namespace semrsm::cudabk {
 
 struct DeviceMemoryError : std::runtime_error {
@@ -48,7 +50,7 @@ struct RsmRequest {
   const char* func = "semantic_rsm";
   ActsDesc x, y;               // y ignored when symmetric
   bool symmetric = true;
-  int matcher = 0;             // shared::kHungarian / kGreedy / kAuction
+  Method matcher = Method::hungarian;  // hungarian, greedy or auction (lap_team::team_method)
   bool cosine_cost = false;    // match by cosine of concept vectors instead of inner products
   Precision precision = Precision::exact;
   double eps_rel = 0.0, eps_factor = 7.0;
@@ -84,7 +86,7 @@ struct LapRequest {
   DType dtype = DType::f64;
   int64_t B = 0, n = 0, m = 0;
   bool maximize = false;
-  int method = 0;
+  Method method = Method::hungarian;  // hungarian, greedy or auction (lap_team::team_method)
   double eps_rel = 0.0, eps_factor = 7.0;
   uintptr_t col = 0;        // (B, n) int64
   uintptr_t objective = 0;  // (B,) float64

@@ -1,4 +1,4 @@
-// Host teams for the CPU instantiation of the shared matchers (cpp/core/shared/lap_team.hpp).
+// Host teams for the CPU instantiation of the CUDA backend's LAP matchers (lap_team.hpp).
 //
 // ThreadTeam runs the SPMD code with `size` real threads, a barrier and a slot-per-member
 // reduction: it is how the CPU tests check the ownership and barrier placement that the

@@ -14,14 +14,15 @@
 
 #include <cstdint>
 
-#include "core/shared/lap_team.hpp"
+#include "core/rsm/kernels.hpp"
+#include "lap_team.hpp"
 #include "pairs.hpp"
 #include "pipeline.hpp"
 #include "team.cuh"
 
 namespace semrsm::cudabk {
 
-namespace sh = semrsm::shared;
+namespace lt = semrsm::cudabk::lap_team;
 
 // ------------------------------------------------------------------------------------------
 // ------------------------------------------------------------------------------------------
@@ -150,7 +151,7 @@ struct LapLaunch {
   int64_t B;                // problems
   int n, m;                 // rows and columns of every problem
   double sign;              // +1 minimise, -1 maximise
-  int method;               // shared::kHungarian / kGreedy / kAuction
+  Method method;            // hungarian, greedy or auction (lt::team_method)
   double eps_rel, eps_factor;
   int64_t per_warp;         // dynamic shared bytes per warp
   int scratch_in_smem;
@@ -174,13 +175,13 @@ __global__ void __launch_bounds__(128) lap_warp_kernel(LapLaunch L, ProblemCost<
   const int gwarp = blockIdx.x * (blockDim.x >> 5) + warp;
   unsigned char* mine = smem + static_cast<int64_t>(warp) * L.per_warp;
   const int n = L.n, m = L.m;
-  const bool transpose_smem = (L.method == sh::kHungarian) && n > m;
-  const int64_t cost_bytes = kCostSmem ? sh::align16(static_cast<int64_t>(n) * m * sizeof(T)) : 0;
+  const bool transpose_smem = (L.method == Method::hungarian) && n > m;
+  const int64_t cost_bytes = kCostSmem ? lt::align16(static_cast<int64_t>(n) * m * sizeof(T)) : 0;
   unsigned char* scratch_base =
       L.scratch_in_smem ? mine + cost_bytes : L.gscratch + static_cast<int64_t>(gwarp) * L.gscratch_stride;
   const int K = n > m ? n : m;
-  const sh::Scratch s = sh::Scratch::carve(scratch_base, n, m);
-  int* col4row = reinterpret_cast<int*>(scratch_base + sh::scratch_bytes(n, m));
+  const lt::Scratch s = lt::Scratch::carve(scratch_base, n, m);
+  int* col4row = reinterpret_cast<int*>(scratch_base + lt::scratch_bytes(n, m));
   (void)K;
   for (;;) {
     unsigned long long b = 0;
@@ -188,7 +189,7 @@ __global__ void __launch_bounds__(128) lap_warp_kernel(LapLaunch L, ProblemCost<
     b = __shfl_sync(0xffffffffu, b, 0);
     if (b >= static_cast<unsigned long long>(L.B)) break;
     const T* g = pc.base + static_cast<int64_t>(b) * pc.bstride;
-    sh::CostView<T> view{g, pc.rs, pc.cs, L.sign};
+    lt::CostView<T> view{g, pc.rs, pc.cs, L.sign};
     if constexpr (kCostSmem) {
       T* cs = reinterpret_cast<T*>(mine);
       // Stored so that the solver's rows are contiguous: transposed when the exact solver
@@ -200,10 +201,10 @@ __global__ void __launch_bounds__(128) lap_warp_kernel(LapLaunch L, ProblemCost<
         if (transpose_smem) cs[static_cast<int64_t>(c) * n + r] = v; else cs[e] = v;
       }
       __syncwarp();
-      view = transpose_smem ? sh::CostView<T>{cs, 1, n, L.sign} : sh::CostView<T>{cs, m, 1, L.sign};
+      view = transpose_smem ? lt::CostView<T>{cs, 1, n, L.sign} : lt::CostView<T>{cs, m, 1, L.sign};
     }
     double bound = 0.0, eps_used = 0.0;
-    const int st = sh::solve_problem(team, view, n, m, L.method, L.eps_rel, L.eps_factor, s, col4row,
+    const int st = lt::solve_problem(team, view, n, m, L.method, L.eps_rel, L.eps_factor, s, col4row,
                                      &bound, &eps_used);
     __syncwarp();
     sink(team, static_cast<int64_t>(b), g, pc.rs, pc.cs, col4row, n, m, st, bound);
@@ -224,12 +225,12 @@ struct LapSink {
     double part = 0.0;
     for (int r = team.rank(); r < n; r += 32) {
       const int c = col4row[r];
-      col[b * n + r] = st == sh::kOk ? c : -1;
-      if (st == sh::kOk && c >= 0) part += static_cast<double>(g[r * rs + c * cs]);
+      col[b * n + r] = st == lt::kOk ? c : -1;
+      if (st == lt::kOk && c >= 0) part += static_cast<double>(g[r * rs + c * cs]);
     }
-    part = team.reduce(part, sh::SumOp());
+    part = team.reduce(part, lt::SumOp());
     if (team.rank() == 0) {
-      objective[b] = st == sh::kOk ? part : 0.0;
+      objective[b] = st == lt::kOk ? part : 0.0;
       if (bound) bound[b] = bnd;
       status[b] = st;
     }
@@ -283,7 +284,7 @@ __global__ void validate_costs_kernel(ProblemCost<T> pc, int64_t B, int n, int m
   bad = __syncthreads_or(bad);
   inf = __syncthreads_or(inf);
   if (threadIdx.x == 0) {
-    status[b] = bad ? sh::kInvalid : 0;
+    status[b] = bad ? lt::kInvalid : 0;
     has_inf[b] = inf;
   }
 }
@@ -321,16 +322,17 @@ __global__ void unmatched_d2_kernel(int64_t n, int64_t m, int symmetric, const d
   d2[e] = (symmetric && i == j) ? 0.0 : xsq[i] + ysq[j];
 }
 
-// sigma = sqrt(lower median of the candidates) + 1e-3, as torch.median in the reference code.
+// The reference bandwidth from the lower median of the candidates (the lower middle, as
+// torch.median in the reference code), by the CPU engine's formula (core/rsm/kernels.hpp).
 __global__ void rbf_sigma_kernel(const double* sorted, const unsigned long long* count,
                                  double user_sigma, double* sigma) {
   if (user_sigma > 0.0) { *sigma = user_sigma; return; }
   const unsigned long long c = *count;
-  *sigma = c == 0 ? 1e-3 : sqrt(sorted[(c - 1) / 2]) + 1e-3;
+  *sigma = rsm::rbf_sigma_from_median(c == 0 ? 0.0 : sorted[(c - 1) / 2]);
 }
 
-// cosine = lin / ((|x_i| + 1e-13) (|y_j| + 1e-13)) as in the reference code and the CPU
-// engine (0 for a zero sample, never NaN); rbf = exp(-d^2 / (2 sigma^2)).
+// Cosine and RBF values from the matched linear values, d^2 and the sample norms, by the CPU
+// engine's formulas and constants (core/rsm/kernels.hpp).
 __global__ void finish_kernel(int64_t n, int64_t m, const double* xsq, const double* ysq,
                               const double* linear, const double* d2, double* cosine, double* rbf,
                               const double* sigma) {
@@ -339,11 +341,10 @@ __global__ void finish_kernel(int64_t n, int64_t m, const double* xsq, const dou
   const int64_t i = e / m, j = e % m;
   const double lin = linear[e];
   if (cosine) {
-    cosine[e] = lin / ((sqrt(xsq[i]) + 1e-13) * (sqrt(ysq[j]) + 1e-13));
+    cosine[e] = rsm::cosine_from_linear(lin, xsq[i], ysq[j]);
   }
   if (rbf) {
-    const double s = *sigma;
-    rbf[e] = exp(-d2[e] / (2.0 * s * s));
+    rbf[e] = rsm::rbf_from_d2(d2[e], *sigma);
   }
 }
 

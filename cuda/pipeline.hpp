@@ -1,5 +1,5 @@
 // Host/device pieces of the RSM pipeline: compiled into the kernels (kernels.cuh) and into
-// the CPU emulation of the GPU pipeline in module.cpp (host_rsm), which the CPU tests compare
+// the CPU emulation of the GPU pipeline in testing/module.cpp (host_rsm), which the CPU tests compare
 // with the CPU engine, so the GEMM tiling, the pair mapping and the reductions of the sink
 // are checked without a GPU.
 #pragma once
@@ -7,12 +7,12 @@
 #include <cstdint>
 
 #include "core/hd.hpp"
-#include "core/shared/lap_team.hpp"
+#include "lap_team.hpp"
 #include "pairs.hpp"
 
 namespace semrsm::cudabk {
 
-namespace sh = semrsm::shared;
+namespace lt = semrsm::cudabk::lap_team;
 
 // Fixed-trip loops over a thread's register tile must unroll on the GPU, or acc[][] would be
 // indexed at run time and live in local memory.
@@ -129,7 +129,7 @@ struct RsmSink {
       if (xpn) v *= static_cast<double>(xpn[i * n + r]) * static_cast<double>(ypn[j * m + c]);
       part += v;
     }
-    part = team.reduce(part, sh::SumOp());
+    part = team.reduce(part, lt::SumOp());
     if (lane == 0) {
       linear[i * pm.m + j] = part;
       if (pm.symmetric) linear[j * pm.m + i] = part;
@@ -160,8 +160,8 @@ struct RsmSink {
           }
         }
       }
-      acc = team.reduce(acc, sh::SumOp());
-      ymatched = team.reduce(ymatched, sh::SumOp());
+      acc = team.reduce(acc, lt::SumOp());
+      ymatched = team.reduce(ymatched, lt::SumOp());
       if (m > n) {  // y positions left unmatched contribute |y_t|^2
         const double rest = ysq[j] - ymatched;
         acc += rest > 0.0 ? rest : 0.0;

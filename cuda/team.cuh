@@ -1,10 +1,10 @@
-// WarpTeam: the CUDA instantiation of the shared matchers' team (cpp/core/shared/lap_team.hpp).
+// WarpTeam: the CUDA instantiation of the team of the LAP matchers (lap_team.hpp).
 // One warp solves one problem; its lanes split rows and columns by index modulo 32 and meet
 // in butterfly shuffles, which leave the same value in every lane. __syncwarp() is the
 // barrier *and* the memory fence between lanes for shared/global scratch.
 #pragma once
 
-#include "core/shared/lap_team.hpp"
+#include "lap_team.hpp"
 
 namespace semrsm::cudabk {
 
@@ -18,13 +18,13 @@ struct WarpTeam {
   __device__ __forceinline__ static double shfl_xor(double x, int lane_mask) {
     return __shfl_xor_sync(0xffffffffu, x, lane_mask);
   }
-  __device__ __forceinline__ static shared::MinCand shfl_xor(const shared::MinCand& x, int lane_mask) {
-    return shared::MinCand{__shfl_xor_sync(0xffffffffu, x.v, lane_mask),
+  __device__ __forceinline__ static lap_team::MinCand shfl_xor(const lap_team::MinCand& x, int lane_mask) {
+    return lap_team::MinCand{__shfl_xor_sync(0xffffffffu, x.v, lane_mask),
                            __shfl_xor_sync(0xffffffffu, x.k, lane_mask),
                            __shfl_xor_sync(0xffffffffu, x.aux, lane_mask)};
   }
-  __device__ __forceinline__ static shared::Top2 shfl_xor(const shared::Top2& x, int lane_mask) {
-    return shared::Top2{__shfl_xor_sync(0xffffffffu, x.v1, lane_mask),
+  __device__ __forceinline__ static lap_team::Top2 shfl_xor(const lap_team::Top2& x, int lane_mask) {
+    return lap_team::Top2{__shfl_xor_sync(0xffffffffu, x.v1, lane_mask),
                         __shfl_xor_sync(0xffffffffu, x.k, lane_mask),
                         __shfl_xor_sync(0xffffffffu, x.v2, lane_mask)};
   }

@@ -2,7 +2,8 @@
 
 Each entry is ``(name, call)``; ``call()`` returns a tuple of NumPy arrays (or floats) that
 depends only on the fixed inputs, so two calls can be compared bit for bit. Inputs are tiny on
-purpose: the tests repeat these calls thousands of times.
+purpose: the tests repeat these calls thousands of times. The Zarr store functions (milliseconds
+of file I/O per call) are not here; tests/test_store_threads.py covers them.
 """
 
 from __future__ import annotations
@@ -49,6 +50,12 @@ CALLS = [
     ("semantic_rsm(auction)", lambda: sn.semantic_rsm(X, matcher="auction", threads=1)),
     ("semantic_rsm(batch_optimal)", lambda: sn.semantic_rsm(X, matcher="batch_optimal", window=2, threads=1)),
     ("spatio_semantic_rsm", lambda: sn.spatio_semantic_rsm(X, kernel=("linear", "rbf"), threads=1)),
+    (
+        "semantic_rsm_block(self, d2)",
+        lambda: sn.semantic_rsm_block(X, None, slice(0, 2), slice(2, 4), kernel=("linear", "rbf"), sigma=1.5,
+                                      return_d2=True, threads=1),
+    ),
+    ("semantic_rsm_block(x, y)", lambda: sn.semantic_rsm_block(X, Y, slice(1, 4), slice(0, 2), threads=1)),
     ("compat.hungarian_match", lambda: compat.hungarian_match(COSTS[0])),
     ("compat.greedy_match", lambda: compat.greedy_match(COSTS[0])),
     ("compat.compare_rsms", lambda: compat.compare_rsms(COSTS[0] + COSTS[0].T, COSTS[1] + COSTS[1].T)),

@@ -1,5 +1,6 @@
 """build_info() and the threads argument: what was built and what it runs with."""
 
+import platform
 import subprocess
 import sys
 
@@ -61,3 +62,38 @@ def test_threads_argument_validation():
         resolve_threads(2.0, "f")
     with pytest.raises(TypeError, match="got bool"):
         resolve_threads(True, "f")
+
+
+def test_build_info_says_how_it_was_built():
+    info = semrsm_native.build_info()
+    assert isinstance(info["wheel_tag"], str) and info["wheel_tag"]
+    assert isinstance(info["build"], str) and info["build"]
+    if "not installed" not in info["build"]:  # an installed copy carries _build.py
+        assert "C++ " in info["build"] and "CUDA=" in info["build"]
+        assert ("built (" in info["build"]) == info["cuda"]
+
+
+def _cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return None
+
+
+@pytest.mark.skipif(platform.machine() not in {"x86_64", "AMD64"} or _cpu_flags() is None,
+                    reason="x86-64 Linux only (/proc/cpuinfo)")
+def test_simd_detection_matches_the_cpu():
+    # The level the native CPUID probe picks must be what the kernel reports (cpu_features.cpp;
+    # a toolchain whose __builtin_cpu_supports reports nothing would silently pick sse2).
+    flags = _cpu_flags()
+    if {"avx512f", "avx512dq", "avx512bw", "avx512vl", "avx2", "fma"} <= flags:
+        expected = "avx512"
+    elif {"avx2", "fma"} <= flags:
+        expected = "avx2"
+    else:
+        expected = "sse2"
+    assert _simd_under("") == expected

@@ -112,9 +112,16 @@ def test_permutations_are_consistent():
 def test_rectangular_permutations_mark_unmatched():
     x, y = realistic(3, 10, 8, seed=6), realistic(4, 6, 8, seed=7)
     lin, perm = rsm.semantic_rsm(cuda_t(x), cuda_t(y), kernel="linear", return_permutations=True)
-    perm = perm.cpu().numpy()
+    lin, perm = lin.cpu().numpy(), perm.cpu().numpy()
     assert perm.shape == (3, 4, 10)
     assert ((perm >= 0).sum(axis=2) == 6).all()
+    for i in range(3):  # one-to-one, and the matched pairs give the linear value
+        for j in range(4):
+            p = perm[i, j]
+            rows = np.flatnonzero(p >= 0)
+            assert (p[p < 0] == -1).all() and (p[rows] < 6).all() and len(set(p[rows].tolist())) == 6
+            val = float((x[i][rows].astype(np.float64) * y[j][p[rows]].astype(np.float64)).sum())
+            assert lin[i, j] == pytest.approx(val, rel=RTOL)
 
 
 @pytest.mark.parametrize("matcher", ["greedy", "auction"])
@@ -289,7 +296,9 @@ def test_lap_batch_equals_the_cpu_instantiation_bit_for_bit(method, shape):
     rng = np.random.default_rng(21)
     c = rng.integers(0, 5, size=(8, *shape)).astype(np.float64)
     col, obj = lap.linear_sum_assignment_batch(cuda_t(c), maximize=True, method=method)
-    hcol, hobj, _, _ = cuda.host_solve(c, True, method, team=32)
+    from semrsm_native import _cuda_testing
+
+    hcol, hobj, _, _ = _cuda_testing.host_solve(c, True, method, team=32)
     np.testing.assert_array_equal(col.cpu().numpy(), hcol)
     np.testing.assert_array_equal(obj.cpu().numpy(), hobj)
 

@@ -1,13 +1,13 @@
 """CPU checks of the logic the CUDA kernels run, wherever the _cuda module is built.
 
-The matchers in cpp/core/shared/lap_team.hpp are one source for both backends: the GPU runs
-them with one warp (a team of 32 lanes) per problem, and the _cuda module exposes the same
-code on the CPU (`host_solve`) with a team of real threads of any size. Team size 32 follows
+The GPU's matchers (cuda/lap_team.hpp) are written once for a team: the GPU runs them with
+one warp (a team of 32 lanes) per problem, and the test-only module _cuda_testing runs the
+same code on the CPU (`host_solve`) with a team of real threads of any size. Team size 32 follows
 exactly the ownership of rows and columns a warp uses, so these tests check the GPU's
 partitioning, barrier placement and tie-breaking against scipy without a GPU. The pair
 enumeration of the RSM tiles (`host_pairs`) is the kernels' code too.
 
-None of this needs a driver: importing _cuda must work on a machine without one.
+None of this needs a driver: _cuda_testing never touches the CUDA runtime.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
-cuda = pytest.importorskip("semrsm_native._cuda", reason="CUDA backend not built")
+cuda = pytest.importorskip("semrsm_native._cuda_testing", reason="CUDA backend not built")
 
 TEAMS = [0, 1, 3, 32]  # 0 = the sequential instantiation; 32 = a warp's partitioning
 

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 
 import numpy as np
@@ -44,54 +43,14 @@ def test_threads_argument_and_env(monkeypatch):
         linear_sum_assignment_batch(costs)
 
 
-def test_gil_is_released_during_a_solve():
-    # Ordering, not speed: while a worker thread is inside one long native solve, the main
-    # thread must keep running Python code. With the GIL held it could not run at all.
-    rng = np.random.default_rng(6)
-    c = rng.random((1500, 1500))
-    state = {"inside": False, "done": False}
-
-    def work():
-        state["inside"] = True
-        linear_sum_assignment(c)
-        state["done"] = True
-
-    t = threading.Thread(target=work)
-    t.start()
-    while not state["inside"]:
-        time.sleep(0)
-    ticks = 0
-    while not state["done"]:
-        ticks += 1
-        time.sleep(0.001)
-    t.join()
-    assert ticks >= 5
-
-
-def test_two_threads_overlap():
-    rng = np.random.default_rng(7)
-    problems = [rng.random((1200, 1200)), rng.random((1200, 1200))]
-    spans = [None, None]
-
-    def work(k):
-        start = time.monotonic()
-        linear_sum_assignment_batch(problems[k][None], threads=1)
-        spans[k] = (start, time.monotonic())
-
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    (a0, a1), (b0, b1) = spans
-    assert a0 < b1 and b0 < a1  # each started before the other finished
+# The GIL and overlap tests (event-counted, no clock): tests/test_gil_released.py.
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery differs on Windows")
 def test_ctrl_c_stops_a_long_batch():
     script = textwrap.dedent(
         """
-        import sys, time, numpy as np
+        import sys, numpy as np
         from semrsm_native import linear_sum_assignment_batch
         # ~8 ms per problem (a slow epsilon schedule) in 100 MB: seconds of work in all,
         # while each running task ends soon after the signal.
@@ -99,19 +58,20 @@ def test_ctrl_c_stops_a_long_batch():
         slow = dict(method="auction", eps_final=1e-12, eps_factor=1.1)
         linear_sum_assignment_batch(costs[:4], threads=2, **slow)  # warm the pool
         print("start", flush=True)
-        t0 = time.monotonic()
         try:
             linear_sum_assignment_batch(costs, threads=2, **slow)
-            print("finished", time.monotonic() - t0, flush=True)
+            print("finished", flush=True)
         except KeyboardInterrupt:
-            print("interrupted", time.monotonic(), flush=True)
+            print("interrupted", flush=True)
             # the pool is usable again: nothing of the cancelled job is still running
             col, obj = linear_sum_assignment_batch(costs[:40], threads=2)
             print("ok", obj.shape[0], flush=True)
         """
     )
     proc = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # SIGINT at its default: a child of a background job would inherit it ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert proc.stdout.readline().strip() == "start"

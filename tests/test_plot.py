@@ -38,6 +38,9 @@ def test_plot_rsm_pair_shares_colour_range(tmp_path):
     lims0, lims1 = a0.images[0].get_clim(), a1.images[0].get_clim()
     assert lims0 == lims1 == (pytest.approx(min(S.min(), B.min())), pytest.approx(max(S.max(), B.max())))
     assert a0.get_title() == "spatio-semantic RSM" and a1.get_title() == "semantic RSM"
+    # Each title sits over its own matrix: swapped panels (or both showing one) would fail.
+    np.testing.assert_array_equal(np.asarray(a0.images[0].get_array()), B)
+    np.testing.assert_array_equal(np.asarray(a1.images[0].get_array()), S)
     plot.save_figure(fig, tmp_path / "pair.png")
     assert _is_png(tmp_path / "pair.png")
     with pytest.raises(ValueError, match="differ in shape"):

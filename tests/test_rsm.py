@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import numpy as np
 import pytest
 
 import semrsm_native
-from semrsm_native import _core, semantic_rsm, spatio_semantic_rsm
+from semrsm_native import _testing, semantic_rsm, spatio_semantic_rsm
 
 sys.path.insert(0, str(Path(__file__).parent))
 import rsm_reference as ref  # noqa: E402
@@ -82,6 +81,15 @@ def test_rectangular_positions(sx, sy, layout):
         np.testing.assert_allclose(got[k], want[k], rtol=1e-10, atol=1e-10, err_msg=k)
     assert perm.shape == (4, 3, sx) and perm.dtype == np.int32
     assert np.all((perm >= 0).sum(axis=2) == min(sx, sy))
+    # Each matching is one-to-one and reproduces the linear value (not only the count).
+    X, Y = ref.positions(x, layout), ref.positions(y, layout)
+    for i in range(4):
+        for j in range(3):
+            p = perm[i, j]
+            rows = np.flatnonzero(p >= 0)
+            assert np.all(p[p < 0] == -1) and np.all(p[rows] < sy)
+            assert len(np.unique(p[rows])) == len(rows)
+            np.testing.assert_allclose(np.sum(X[i][rows] * Y[j][p[rows]]), got["linear"][i, j], rtol=1e-12)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -225,8 +233,11 @@ def test_torch_in_torch_out():
         t = torch.from_numpy(x).to(dt)
         got = semantic_rsm(t)
         assert isinstance(got, torch.Tensor) and got.dtype == torch.float64
-        rt = 1e-6 if dt in (torch.float32, torch.float64) else 2e-2
-        np.testing.assert_allclose(got.numpy(), want, rtol=rt, atol=rt)
+        np.testing.assert_allclose(got.numpy(), want, rtol=2e-2, atol=2e-2)  # rounding of the input
+        # Against the float64 oracle of the input as rounded to dt: only float32 arithmetic
+        # separates them (products of half / bfloat16 values are exact in float32).
+        rounded = t.to(torch.float64).numpy()
+        np.testing.assert_allclose(got.numpy(), ref.semantic_rsm_ref(rounded), rtol=1e-6, atol=0, err_msg=str(dt))
     d, p = semantic_rsm(torch.from_numpy(x), kernel=["cosine"], return_permutations=True)
     assert isinstance(d["cosine"], torch.Tensor) and isinstance(p, torch.Tensor)
     assert p.dtype == torch.int32
@@ -238,7 +249,7 @@ def test_integer_and_float16_inputs():
     np.testing.assert_allclose(semantic_rsm(xi, kernel="linear"), ref.semantic_rsm_ref(xi, kernel="linear"))
     xh = rng.random((4, 3, 2, 2)).astype(np.float16)
     np.testing.assert_allclose(
-        semantic_rsm(xh, kernel="linear"), ref.semantic_rsm_ref(xh.astype(np.float64), kernel="linear"), rtol=1e-5
+        semantic_rsm(xh, kernel="linear"), ref.semantic_rsm_ref(xh.astype(np.float64), kernel="linear"), rtol=1e-6
     )
 
 
@@ -369,11 +380,11 @@ def test_cost_gemm_every_simd_level(dtype, level, layout):
         y = rng.standard_normal((sy, c)).astype(dtype)
         want = x.astype(np.float64) @ y.astype(np.float64).T
         xs, ys = (np.ascontiguousarray(x.T), np.ascontiguousarray(y.T)) if layout == 0 else (x, y)
-        got = _core.rsm_cost_block(xs, ys, layout, False, None, None, LEVELS[level])
+        got = _testing.rsm_cost_block(xs, ys, layout, False, None, None, LEVELS[level])
         np.testing.assert_allclose(got, want, rtol=tol_, atol=tol_ * max(1, c) ** 0.5)
         rows = rng.permutation(sx)[: max(1, sx // 2)]
         cols = rng.permutation(sy)
-        got = _core.rsm_cost_block(xs, ys, layout, True, rows, cols, LEVELS[level])
+        got = _testing.rsm_cost_block(xs, ys, layout, True, rows, cols, LEVELS[level])
         nx = np.linalg.norm(x.astype(np.float64), axis=1)
         ny = np.linalg.norm(y.astype(np.float64), axis=1)
         cos = want / np.where(np.outer(nx, ny) > 0, np.outer(nx, ny), np.inf)
@@ -409,43 +420,16 @@ def test_engine_under_each_simd_env(level):
     assert out.stdout.strip() == level
 
 
-def test_gil_released_while_computing():
-    # While one thread computes an RSM (about a second), another runs Python. Were the GIL held
-    # in the native call, the spinning thread could only run for one switch interval (5 ms)
-    # before the call starts; we ask for ten times that much spinning, a margin that holds
-    # even when other processes take most of the CPU.
-    rng = np.random.default_rng(18)
-    x = relu_features(rng, (150, 64, 10, 10), np.float32)
-    spins, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < 0.05:
-        spins += 1
-    per_50ms = spins
-    started, finished = threading.Event(), threading.Event()
-
-    def work():
-        started.set()
-        semantic_rsm(x, threads=1)
-        finished.set()
-
-    t = threading.Thread(target=work)
-    t.start()
-    started.wait()
-    spins = 0
-    while not finished.is_set():
-        spins += 1
-    t.join()
-    per_switch = per_50ms * sys.getswitchinterval() / 0.05
-    assert spins > 10 * per_switch
+# The GIL test (progress of another thread, counted without a clock): tests/test_gil_released.py.
 
 
 def test_ctrl_c_interrupts_a_long_rsm():
     code = textwrap.dedent(
         """
-        import time, numpy as np
+        import numpy as np
         from semrsm_native import semantic_rsm
         x = np.maximum(np.random.default_rng(0).standard_normal((400, 64, 14, 14)), 0).astype(np.float32)
         print("ready", flush=True)
-        t0 = time.perf_counter()
         try:
             semantic_rsm(x, threads=2)
             print("finished", flush=True)
@@ -453,7 +437,10 @@ def test_ctrl_c_interrupts_a_long_rsm():
             print("interrupted", flush=True)
         """
     )
-    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    # SIGINT at its default in the child: one started from a background job inherits it
+    # ignored, and Python then installs no KeyboardInterrupt handler.
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert p.stdout.readline().strip() == "ready"
     time.sleep(1.0)
     p.send_signal(signal.SIGINT)

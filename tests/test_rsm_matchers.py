@@ -178,20 +178,3 @@ def test_thread_determinism_every_matcher(matcher):
         got = semantic_rsm(x, kernel=["linear", "rbf"], matcher=matcher, window=12, threads=t)
         for k in base:
             np.testing.assert_array_equal(got[k], base[k])
-
-
-@pytest.mark.parametrize("matcher", ALL)
-def test_solving_float32_costs_in_double(matcher, monkeypatch):
-    # The engine can hand float32 cost matrices to the solvers in double (a speed switch
-    # chosen per matcher by measurement); both precisions must give the same RSM up to rounding.
-    from semrsm_native import rsm
-
-    rng = np.random.default_rng(28)
-    x = structured_features(rng, 6, 16, 6)
-    results = {}
-    for widen in (False, True):
-        monkeypatch.setitem(rsm._SOLVE_IN_DOUBLE, matcher, widen)
-        results[widen] = semantic_rsm(x, kernel="linear", matcher=matcher, window=12)
-    np.testing.assert_allclose(results[True], results[False], rtol=1e-5)
-    if matcher == "hungarian":
-        np.testing.assert_allclose(results[True], ref.semantic_rsm_ref(x, kernel="linear"), rtol=1e-5)

@@ -5,12 +5,14 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "bindings/common.hpp"
 #include "core/lap/lap.hpp"
+#include "core/lap/solve.hpp"
 #include "core/vocabulary.hpp"
 
 namespace py = pybind11;
@@ -22,45 +24,13 @@ namespace {
 // Batches with at most this many cost entries in all run inline (see solve_batch).
 constexpr int64_t kInlineEntries = int64_t{1} << 16;
 
-struct Options {
-  Method method = Method::hungarian;
-  bool maximize = false;
-  lap::AuctionOptions auction;
-  int64_t window = 128;
-};
-
-// Solves problem `cost` (n x m) with the chosen method; keys only for batch_optimal.
-template <class T>
-Status solve(const Options& o, const T* cost, int64_t n, int64_t m, const double* row_keys,
-             const double* col_keys, int64_t* col4row, double* objective, double* bound,
-             lap::Workspace& ws) {
-  *bound = 0.0;
-  switch (o.method) {
-    case Method::hungarian:
-      return lap::hungarian<T>(cost, n, m, o.maximize, col4row, objective, ws);
-    case Method::greedy:
-      return lap::greedy<T>(cost, n, m, o.maximize, col4row, objective, ws);
-    case Method::auction: {
-      lap::AuctionReport report;
-      const Status st = lap::auction<T>(cost, n, m, o.maximize, o.auction, col4row, objective,
-                                        nullptr, &report, ws);
-      *bound = report.bound;
-      return st;
-    }
-    case Method::batch_optimal:
-      return lap::batch_optimal_dense<T>(cost, n, m, row_keys, col_keys, o.window, o.maximize,
-                                         col4row, objective, ws);
-    case Method::identity:  // an RSM-only code, rejected by make_options
-      break;
-  }
-  return Status::invalid_argument;
-}
-
-Options make_options(int method, bool maximize, double eps_final, double eps_factor,
-                     int64_t window) {
-  // identity (no matching) is an RSM-only code.
-  if (method < 0 || method > static_cast<int>(Method::batch_optimal)) throw py::value_error("unknown method code");
-  Options o;
+lap::SolveOptions make_options(int method, bool maximize, double eps_final, double eps_factor,
+                               int64_t window) {
+  // Any code of the vocabulary but identity (no matching), which is an RSM-only code.
+  const int n_codes = static_cast<int>(std::size(kMethodNames));
+  if (method < 0 || method >= n_codes || method == static_cast<int>(Method::identity))
+    throw py::value_error("unknown method code");
+  lap::SolveOptions o;
   o.method = static_cast<Method>(method);
   o.maximize = maximize;
   o.auction.eps_final = eps_final;
@@ -92,29 +62,6 @@ py::array_t<int64_t> solve_exact(py::array_t<T, py::array::c_style> cost, bool m
   return col4row;
 }
 
-// One problem, solved on the calling thread with the GIL released. Errors carry scipy's
-// messages unchanged so that linear_sum_assignment is a drop-in.
-template <class T>
-py::tuple solve_one(py::array_t<T, py::array::c_style> cost, bool maximize, int method,
-                    double eps_final, double eps_factor, int64_t window, KeyArray row_keys,
-                    KeyArray col_keys) {
-  if (cost.ndim() != 2) throw py::value_error("expected a matrix (2-D array)");
-  const Options o = make_options(method, maximize, eps_final, eps_factor, window);
-  const int64_t n = cost.shape(0), m = cost.shape(1);
-  const double* rk = row_keys ? row_keys->data() : nullptr;
-  const double* ck = col_keys ? col_keys->data() : nullptr;
-  py::array_t<int64_t> col4row(n);
-  double objective = 0.0, bound = 0.0;
-  Status st;
-  {
-    py::gil_scoped_release release;
-    lap::Workspace ws;
-    st = solve<T>(o, cost.data(), n, m, rk, ck, col4row.mutable_data(), &objective, &bound, ws);
-  }
-  if (st != Status::ok) throw_status(st, "");
-  return py::make_tuple(col4row, objective, bound);
-}
-
 // A stack (B, n, m) on the pool: every problem is solved (its status kept), then the first
 // failing index is reported, so the error does not depend on the thread count.
 template <class T>
@@ -122,7 +69,7 @@ py::tuple solve_batch(py::array_t<T, py::array::c_style> costs, bool maximize, i
                       double eps_final, double eps_factor, int64_t window, KeyArray row_keys,
                       KeyArray col_keys, int threads, const std::string& func) {
   if (costs.ndim() != 3) throw py::value_error(func + ": expected a (B, n, m) array");
-  const Options o = make_options(method, maximize, eps_final, eps_factor, window);
+  const lap::SolveOptions o = make_options(method, maximize, eps_final, eps_factor, window);
   const int64_t B = costs.shape(0), n = costs.shape(1), m = costs.shape(2);
   const double* rk = row_keys ? row_keys->data() : nullptr;
   const double* ck = col_keys ? col_keys->data() : nullptr;
@@ -135,8 +82,9 @@ py::tuple solve_batch(py::array_t<T, py::array::c_style> costs, bool maximize, i
   double* obj = objective.mutable_data();
   double* bnd = bound.mutable_data();
   const auto task = [&](int64_t b, int slot) {
-    status[b] = solve<T>(o, data + b * n * m, n, m, rk ? rk + b * n : nullptr,
-                         ck ? ck + b * m : nullptr, out + b * n, obj + b, bnd + b, ws[slot]);
+    const lap::Problem<T> p{n, m, data + b * n * m, nullptr, nullptr, rk ? rk + b * n : nullptr,
+                            ck ? ck + b * m : nullptr};
+    status[b] = lap::solve<T>(o, p, lap::Solution{out + b * n, obj + b, bnd + b}, ws[slot]);
   };
   if (B == 1 || B * n * m <= kInlineEntries) {
     // A small job (well under a few ms) runs on the calling thread: handing it to the pool
@@ -154,68 +102,11 @@ py::tuple solve_batch(py::array_t<T, py::array::c_style> costs, bool maximize, i
   return py::make_tuple(col4row, objective, bound);
 }
 
-// hungarian_square_inplace on a caller-owned square array (overwritten), for tests.
-template <class T>
-py::tuple solve_inplace(py::array_t<T, py::array::c_style> cost, bool maximize) {
-  if (cost.ndim() != 2 || cost.shape(0) != cost.shape(1))
-    throw py::value_error("expected a square matrix");
-  const int64_t n = cost.shape(0);
-  py::array_t<int64_t> col4row(n);
-  double objective = 0.0;
-  Status st;
-  {
-    py::gil_scoped_release release;
-    lap::Workspace ws;
-    st = lap::hungarian_square_inplace<T>(cost.mutable_data(), n, maximize,
-                                          col4row.mutable_data(), &objective, ws);
-  }
-  if (st != Status::ok) throw_status(st, "");
-  return py::make_tuple(col4row, objective);
-}
-
-// batch_optimal through its block callback, returning the blocks it asked for, for tests
-// that check that only the window blocks are ever requested.
-template <class T>
-py::tuple batch_optimal_logged(py::array_t<T, py::array::c_style> cost,
-                               py::array_t<double, py::array::c_style> row_keys,
-                               py::array_t<double, py::array::c_style> col_keys, int64_t window,
-                               bool maximize) {
-  const int64_t n = cost.shape(0), m = cost.shape(1);
-  if (row_keys.size() != n || col_keys.size() != m) throw py::value_error("key lengths");
-  const T* c = cost.data();
-  std::vector<std::pair<int64_t, int64_t>> blocks;
-  const lap::BlockCostFn<T> fn = [&](const int64_t* r, int64_t nr, const int64_t* cc, int64_t nc,
-                                     T* out) {
-    blocks.emplace_back(nr, nc);
-    for (int64_t a = 0; a < nr; ++a)
-      for (int64_t b = 0; b < nc; ++b) out[a * nc + b] = c[r[a] * m + cc[b]];
-  };
-  py::array_t<int64_t> col4row(n);
-  double objective = 0.0;
-  lap::Workspace ws;
-  const Status st = lap::batch_optimal<T>(n, m, row_keys.data(), col_keys.data(), window, fn,
-                                          maximize, col4row.mutable_data(), &objective, ws);
-  if (st != Status::ok) throw_status(st, "");
-  return py::make_tuple(col4row, objective, blocks);
-}
-
 }  // namespace
 
 void register_lap(py::module_& m) {
   m.def("lap_solve_exact", &solve_exact<float>, py::arg("cost"), py::arg("maximize"));
   m.def("lap_solve_exact", &solve_exact<double>, py::arg("cost"), py::arg("maximize"));
-  m.def("_lap_solve_square_inplace", &solve_inplace<double>);
-  m.def("_lap_solve_square_inplace", &solve_inplace<float>);
-  m.def("_lap_batch_optimal_logged", &batch_optimal_logged<double>);
-  m.def("_lap_batch_optimal_logged", &batch_optimal_logged<float>);
-  m.def("lap_solve", &solve_one<double>, py::arg("cost"), py::arg("maximize"),
-        py::arg("method") = 0, py::arg("eps_final") = 0.0, py::arg("eps_factor") = 7.0,
-        py::arg("window") = 128, py::arg("row_keys") = py::none(),
-        py::arg("col_keys") = py::none());
-  m.def("lap_solve", &solve_one<float>, py::arg("cost"), py::arg("maximize"),
-        py::arg("method") = 0, py::arg("eps_final") = 0.0, py::arg("eps_factor") = 7.0,
-        py::arg("window") = 128, py::arg("row_keys") = py::none(),
-        py::arg("col_keys") = py::none());
   m.def("lap_solve_batch", &solve_batch<double>, py::arg("costs"), py::arg("maximize"),
         py::arg("method"), py::arg("eps_final"), py::arg("eps_factor"), py::arg("window"),
         py::arg("row_keys"), py::arg("col_keys"), py::arg("threads"), py::arg("func"));

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "bindings/common.hpp"
-#include "core/cpu_features.hpp"
 #include "core/rsm/rsm.hpp"
 
 namespace py = pybind11;
@@ -79,7 +78,7 @@ template <class T>
 py::tuple semantic_linear(py::array_t<T, py::array::c_style> x, py::object y_obj, int layout,
                           int matcher, int cost, int64_t window, double eps, int threads,
                           bool want_d2, bool want_perms, py::object progress,
-                          const std::string& func, bool solve_in_double) {
+                          const std::string& func) {
   const Layout lay = static_cast<Layout>(layout);
   const rsm::Samples<T> xs = samples_of(x, lay);
   const bool self = y_obj.is_none();
@@ -137,7 +136,6 @@ py::tuple semantic_linear(py::array_t<T, py::array::c_style> x, py::object y_obj
       opts.window = window;
       opts.auction_eps = eps;
       opts.threads = threads;
-      opts.solve_in_double = solve_in_double;
       rsm::Output out;
       out.linear = linear.mutable_data();
       out.d2 = d2;
@@ -161,68 +159,17 @@ py::tuple semantic_linear(py::array_t<T, py::array::c_style> x, py::object y_obj
   return py::make_tuple(linear, d2_obj, perms_obj, x_sq, self ? x_sq : y_sq);
 }
 
-// Test hook for the cost GEMM alone: the (rows x cols) block of X Y^T (or of the cosines of
-// the concept vectors) for two single samples, computed by the kernels of SIMD level `simd`
-// (lowered to what this CPU and SEMRSM_SIMD allow), so tests reach every compiled path.
-template <class T>
-py::array_t<T> cost_block(py::array_t<T, py::array::c_style> x, py::array_t<T, py::array::c_style> y,
-                          int layout, bool cosine, py::object rows_obj, py::object cols_obj,
-                          int simd) {
-  if (x.ndim() != 2 || y.ndim() != 2) throw py::value_error("expected two 2-D samples");
-  const Layout lay = static_cast<Layout>(layout);
-  const bool fm = lay == Layout::feature_major;
-  const int64_t Sx = fm ? x.shape(1) : x.shape(0), Sy = fm ? y.shape(1) : y.shape(0);
-  const int64_t C = fm ? x.shape(0) : x.shape(1);
-  if ((fm ? y.shape(0) : y.shape(1)) != C) throw py::value_error("feature mismatch");
-  auto index = [](py::object o, int64_t S, std::vector<int64_t>& v) -> const int64_t* {
-    if (o.is_none()) return nullptr;
-    auto a = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(o);
-    if (!a || a.ndim() != 1) throw py::value_error("index must be 1-D");
-    v.assign(a.data(), a.data() + a.size());
-    for (int64_t p : v)
-      if (p < 0 || p >= S) throw py::value_error("index out of range");
-    return v.data();
-  };
-  std::vector<int64_t> ri, ci;
-  const int64_t* rows = index(rows_obj, Sx, ri);
-  const int64_t* cols = index(cols_obj, Sy, ci);
-  const int64_t nr = rows ? static_cast<int64_t>(ri.size()) : Sx;
-  const int64_t nc = cols ? static_cast<int64_t>(ci.size()) : Sy;
-  auto sq = [&](const T* d, int64_t S, std::vector<double>& out) {
-    out.assign(static_cast<size_t>(S), 0.0);
-    for (int64_t p = 0; p < S; ++p)
-      for (int64_t k = 0; k < C; ++k) {
-        const double v = static_cast<double>(fm ? d[k * S + p] : d[p * C + k]);
-        out[p] += v * v;
-      }
-  };
-  std::vector<double> sx, sy;
-  if (cosine) {
-    sq(x.data(), Sx, sx);
-    sq(y.data(), Sy, sy);
-  }
-  const int asked = std::min(simd, static_cast<int>(simd_level()));
-  const rsm::GemmKernels<T>& K = rsm::gemm_kernels<T>(static_cast<SimdLevel>(asked));
-  std::vector<T> pa(static_cast<size_t>(K.packed_a_size(nr, C))),
-      pb(static_cast<size_t>(K.packed_b_size(nc, C)));
-  K.pack_a(x.data(), lay, Sx, C, rows, nr, cosine ? sx.data() : nullptr, pa.data());
-  K.pack_b(y.data(), lay, Sy, C, cols, nc, cosine ? sy.data() : nullptr, pb.data());
-  py::array_t<T> out({nr, nc});
-  K.gemm(pa.data(), nr, pb.data(), nc, C, out.mutable_data(), nc, false);
-  return out;
-}
-
 }  // namespace
 
 void register_rsm(py::module_& m) {
   m.def("semantic_linear", &semantic_linear<float>, py::arg("x"), py::arg("y"),
         py::arg("layout"), py::arg("matcher"), py::arg("cost"), py::arg("window"),
         py::arg("eps"), py::arg("threads"), py::arg("want_d2"), py::arg("want_perms"),
-        py::arg("progress"), py::arg("func"), py::arg("solve_in_double") = false);
+        py::arg("progress"), py::arg("func"));
   m.def("semantic_linear", &semantic_linear<double>, py::arg("x"), py::arg("y"),
         py::arg("layout"), py::arg("matcher"), py::arg("cost"), py::arg("window"),
         py::arg("eps"), py::arg("threads"), py::arg("want_d2"), py::arg("want_perms"),
-        py::arg("progress"), py::arg("func"), py::arg("solve_in_double") = false);
+        py::arg("progress"), py::arg("func"));
   m.def(
       "rsm_apply_kernel",
       [](int kind, py::array_t<double, py::array::c_style> linear, py::object d2_obj,
@@ -259,10 +206,6 @@ void register_rsm(py::module_& m) {
         return rsm::rbf_default_sigma(d2.data(), d2.shape(0), d2.shape(1), self);
       },
       py::arg("d2"), py::arg("self"));
-  m.def("rsm_cost_block", &cost_block<float>, py::arg("x"), py::arg("y"), py::arg("layout"),
-        py::arg("cosine"), py::arg("rows"), py::arg("cols"), py::arg("simd"));
-  m.def("rsm_cost_block", &cost_block<double>, py::arg("x"), py::arg("y"), py::arg("layout"),
-        py::arg("cosine"), py::arg("rows"), py::arg("cols"), py::arg("simd"));
 }
 
 }  // namespace semrsm::bind

@@ -1,18 +1,42 @@
 #include "core/cpu_features.hpp"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
 namespace semrsm {
 namespace {
 
+#if defined(__x86_64__) || defined(__i386__)
+// CPUID and XGETBV read directly rather than through __builtin_cpu_supports: the compiler
+// runtime behind that builtin differs per toolchain, and Zig's (which builds the wheels,
+// tools/build_wheel.sh) reports no features at all. A level counts only if the CPU has the
+// instructions AND the OS saves the registers they use (XCR0), as the Intel SDM prescribes.
+uint64_t xcr0() {
+  uint32_t lo = 0, hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (static_cast<uint64_t>(hi) << 32) | lo;
+}
+#endif
+
 SimdLevel detect() {
 #if defined(__x86_64__) || defined(__i386__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
-    return SimdLevel::avx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return SimdLevel::avx2;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return SimdLevel::sse2;
+  const bool osxsave = c & (1u << 27), avx = c & (1u << 28), fma = c & (1u << 12);
+  if (!osxsave || !avx) return SimdLevel::sse2;
+  const uint64_t xcr = xcr0();
+  if ((xcr & 0x6) != 0x6) return SimdLevel::sse2;  // XMM and YMM state
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return SimdLevel::sse2;
+  const bool avx2 = b & (1u << 5);
+  const bool avx512 = (b & (1u << 16)) && (b & (1u << 17)) && (b & (1u << 30)) &&
+                      (b & (1u << 31));  // F, DQ, BW, VL
+  if (avx512 && avx2 && fma && (xcr & 0xE0) == 0xE0) return SimdLevel::avx512;  // opmask, ZMM
+  if (avx2 && fma) return SimdLevel::avx2;
   return SimdLevel::sse2;
 #elif defined(__aarch64__)
   return SimdLevel::neon;

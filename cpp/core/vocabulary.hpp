@@ -4,6 +4,9 @@
 // codes, so a matcher is the same number from the Python call down to the solver.
 #pragma once
 
+#include <cstddef>
+#include <string_view>
+
 namespace semrsm {
 
 // Assignment methods. identity is "no matching" (position p with position p, the
@@ -37,5 +40,14 @@ inline constexpr NamedCode kMethodNames[] = {
 inline constexpr NamedCode kKernelNames[] = {{"linear", 0}, {"cosine", 1}, {"rbf", 2}};
 inline constexpr NamedCode kCostNames[] = {{"inner", 0}, {"cosine", 1}};
 inline constexpr NamedCode kLayoutNames[] = {{"feature_major", 0}, {"position_major", 1}};
+
+// The code of `name` in one of the tables above, or -1 when the table has no such name (for
+// bindings that take names, as the CUDA module does, instead of Python's codes).
+template <std::size_t N>
+constexpr int code_of(const NamedCode (&table)[N], std::string_view name) {
+  for (const NamedCode& entry : table)
+    if (name == entry.name) return entry.code;
+  return -1;
+}
 
 }  // namespace semrsm

@@ -6,12 +6,11 @@ positions (or tokens) that maximises their similarity, a linear assignment probl
 """
 
 from ._info import build_info
+from ._version import __version__
 from .lap import linear_sum_assignment, linear_sum_assignment_batch
 from .block import semantic_rsm_block
 from .rsm import semantic_rsm, spatio_semantic_rsm
 from .store import open_rsm, semantic_rsm_to_store  # zarr is imported on first use only
-
-__version__ = "0.1.0"
 
 __all__ = [
     "build_info",

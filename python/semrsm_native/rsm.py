@@ -27,11 +27,6 @@ from ._vocabulary import LAYOUT_OF
 
 __all__ = ["semantic_rsm", "spatio_semantic_rsm", "KERNELS", "MATCHERS", "COSTS", "LAYOUTS"]
 
-# Per matcher: solve float32 cost matrices in double (the cost GEMM stays float32). Chosen by
-# A/B measurement on the assignment core as built (float32 solves are now the faster ones
-# for every matcher); it changes speed, not results beyond rounding.
-_SOLVE_IN_DOUBLE = {"hungarian": False, "greedy": False, "auction": False, "batch_optimal": False}
-
 
 def _as_float_array(a: Any, name: str, func: str) -> np.ndarray:
     arr = to_numpy(a, func, name)
@@ -125,7 +120,7 @@ def _engine(xv, yv, code, request: RsmRequest, want_d2, want_perms, callback):
     return _core.semantic_linear(
         xv, yv, code, _MATCHER_CODE[request.matcher], _COST_CODE[request.cost], request.window,
         0.0 if eps is None else eps, request.threads, want_d2, want_perms, callback,
-        request.func, _SOLVE_IN_DOUBLE.get(request.matcher, False),
+        request.func,
     )
 
 

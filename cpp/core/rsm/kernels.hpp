@@ -1,5 +1,7 @@
-// Per-pair kernel reductions of the semantic RSM, shared by the CPU engine and the CUDA
-// kernels (SEMRSM_HD), so that both finish an RSM with the same arithmetic.
+// Per-pair kernel reductions of the semantic RSM, shared by the CPU engine (apply_kernel,
+// rbf_default_sigma) and the CUDA kernels (finish_kernel, rbf_sigma_kernel in
+// cuda/kernels.cuh) through SEMRSM_HD, so that both finish an RSM with the same arithmetic
+// and every constant below exists once.
 //
 // Every kernel of a pair (X_i, P X_j) follows from three numbers: the matched linear value
 // lin = sum_p <X_i[p], X_j[perm p]>, and the squared norms |X_i|^2, |X_j|^2, which no
@@ -35,5 +37,11 @@ SEMRSM_HD double d2_from_linear(double lin, double sqnorm_x, double sqnorm_y) {
 }
 
 SEMRSM_HD double rbf_from_d2(double d2, double sigma) { return exp(-0.5 * d2 / (sigma * sigma)); }
+
+// The reference bandwidth from the lower median of the nonzero d^2 entries (0 when there is
+// none): sqrt(median) + 1e-3.
+SEMRSM_HD double rbf_sigma_from_median(double median_d2) {
+  return sqrt(median_d2) + kRbfSigmaOffset;
+}
 
 }  // namespace semrsm::rsm

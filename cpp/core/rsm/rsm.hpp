@@ -20,6 +20,11 @@
 //
 // Results depend only on the pair, never on the thread that ran it or the tile it was in:
 // identical for any thread count.
+//
+// Implementation, one job a file: engine.cpp (tiles on the thread pool), engine.hpp (one
+// tile, one pair), tiling.{hpp,cpp} (tile sizes), slot_work.hpp (per-thread scratch),
+// sums.hpp (direct sums in double), norms.cpp (sample_norms), kernel_values.cpp
+// (apply_kernel, rbf_default_sigma).
 #pragma once
 
 #include <atomic>
@@ -61,11 +66,6 @@ struct Options {
   int64_t window = 128;      // batch_optimal window (>= 1)
   double auction_eps = 0.0;  // auction final epsilon, relative (0: the solver's default)
   int threads = 1;
-  int64_t tile = 0;  // samples per tile side; 0 chooses from the cache size
-  // float32 inputs: solve the (float32) cost matrices in double. The GEMM stays float32;
-  // only the S_x x S_y matrix is widened, which costs nothing next to the solve. Which
-  // precision the solvers run faster in depends on the assignment core, hence a switch.
-  bool solve_in_double = false;
 };
 
 struct Output {

@@ -1,7 +1,14 @@
-// Dense LAP matchers written once for a *team* of cooperating workers: the CPU runs them with
-// a team of one (SeqTeam), the CUDA backend with one warp per problem (WarpTeam in
-// cuda/team.cuh), and the CPU tests with a team of real threads (ThreadTeam in
-// cuda/host_team.hpp), so the tests exercise the same partitioning the GPU runs.
+// The CUDA backend's dense LAP matchers (exact JV, greedy, auction), written once for a
+// *team* of cooperating workers: the GPU runs them with one warp per problem (WarpTeam in
+// team.cuh). The host teams (SeqTeam below, ThreadTeam in host_team.hpp) exist only so that
+// the test suite can run this very code on the CPU, with a warp's partitioning, on machines
+// without a GPU (semrsm_native._cuda_testing).
+//
+// The CPU library does not use this file. Its solvers live in cpp/core/lap (jv.cpp,
+// greedy.cpp, auction.cpp behind lap::solve): one thread per problem, SIMD kernels chosen at
+// run time, a float solve repaired in double, workspaces reused across a batch. A team of one
+// running the SPMD code below would give up all of that, so each algorithm exists once per
+// backend; the tests hold both to scipy (exact) and to the same tie-breaking rules (greedy).
 //
 // Team contract (every member calls every function in the same order, SPMD style):
 //   rank(), size()       member index and team size;
@@ -23,8 +30,9 @@
 #include <cstdint>
 
 #include "core/hd.hpp"
+#include "core/vocabulary.hpp"
 
-namespace semrsm::shared {
+namespace semrsm::cudabk::lap_team {
 
 enum : int { kOk = 0, kInfeasible = 1, kInvalid = 2 };
 
@@ -367,13 +375,17 @@ SEMRSM_HD int auction_solve(const Team& team, const CostView<T>& cost, int n, in
 }
 
 // ---------------------------------------------------------------------------------------
-// Entry used by both backends: orients the problem so that the exact solver sees n <= m,
-// runs the method and writes col4row[0..n) (-1 for unassigned rows). `s` comes from
-// scratch_bytes(n, m); its i3 array (unused by the matchers) holds a transposed solution.
-enum : int { kHungarian = 0, kGreedy = 1, kAuction = 2 };
+// The methods of core/vocabulary.hpp written here for a team (the GPU's matchers).
+SEMRSM_HD constexpr bool team_method(Method method) {
+  return method == Method::hungarian || method == Method::greedy || method == Method::auction;
+}
 
+// Entry used by both backends: orients the problem so that the exact solver sees n <= m,
+// runs the method (one of team_method; anything else runs the exact solver) and writes
+// col4row[0..n) (-1 for unassigned rows). `s` comes from scratch_bytes(n, m); its i3 array
+// (unused by the matchers) holds a transposed solution.
 template <class Team, class T>
-SEMRSM_HD int solve_problem(const Team& team, const CostView<T>& cost, int n, int m, int method,
+SEMRSM_HD int solve_problem(const Team& team, const CostView<T>& cost, int n, int m, Method method,
                             double eps_rel, double eps_factor, Scratch s, int* col4row,
                             double* bound, double* eps_used) {
   *bound = 0.0;
@@ -383,8 +395,8 @@ SEMRSM_HD int solve_problem(const Team& team, const CostView<T>& cost, int n, in
     team.sync();
     return kOk;
   }
-  if (method == kGreedy) return greedy_solve(team, cost, n, m, s, col4row);
-  if (method == kAuction)
+  if (method == Method::greedy) return greedy_solve(team, cost, n, m, s, col4row);
+  if (method == Method::auction)
     return auction_solve(team, cost, n, m, eps_rel, eps_factor, s, col4row, bound, eps_used);
   if (n <= m) return jv_solve(team, cost, n, m, s, col4row);
   // n > m: solve the transpose (m rows) and invert its assignment.
@@ -398,4 +410,4 @@ SEMRSM_HD int solve_problem(const Team& team, const CostView<T>& cost, int n, in
   return kOk;
 }
 
-}  // namespace semrsm::shared
+}  // namespace semrsm::cudabk::lap_team

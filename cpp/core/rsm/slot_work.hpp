@@ -1,0 +1,24 @@
+// Per-thread scratch of the RSM engine, reused across the pairs and tiles a worker runs, so
+// that no pair allocates once the buffers have grown to the problem's size.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/lap/lap.hpp"
+
+namespace semrsm::rsm::detail {
+
+template <class T>
+struct SlotWork {
+  std::vector<T> apack, bpack;  // the tile's x samples (A panels) and y samples (B panels)
+  std::vector<T> cost;          // one pair's S_x x S_y cost (negated inner products)
+  std::vector<T> ga, gb;        // Batch-Optimal window packs
+  std::vector<int64_t> col4row;
+  std::vector<int64_t> mp, mq;  // matched position pairs
+  std::vector<double> keys_x, keys_y;
+  std::vector<uint8_t> mark;
+  lap::Workspace ws;
+};
+
+}  // namespace semrsm::rsm::detail
