@@ -108,16 +108,45 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser(
         "compute",
         help="semantic RSMs of saved activations",
-        description="Compute one semantic RSM per layer and kernel from a file of activations and "
-        "write them to an .npz file, with the parameters used stored in its 'parameters' entry "
-        "(a JSON string). Keys: 'semantic/LAYER/KERNEL' (and 'spatio_semantic/LAYER/KERNEL' "
-        "with --baseline).",
+        # Wrapped here: the raw formatter (for the examples) keeps line breaks as written.
+        description="Compute one semantic RSM per layer and kernel from a file of activations and\n"
+        "write them to an .npz file (-o), with the parameters used stored in its 'parameters'\n"
+        "entry (a JSON string). Keys: 'semantic/LAYER/KERNEL' (and 'spatio_semantic/LAYER/KERNEL'\n"
+        "with --baseline).\n\n"
+        "With --store DIR the RSMs are computed tile by tile into resumable Zarr stores\n"
+        "DIR/LAYER/KERNEL (needs the dask extra): interrupted, the same command resumes where it\n"
+        "stopped; --workers N or --scheduler ADDRESS spreads the tiles over Dask workers.",
+        epilog="examples:\n"
+        "  semrsm compute acts.npz -o rsm.npz --kernel cosine,rbf\n"
+        "  semrsm compute acts.npy --store rsm.zarr --tile 256            # resumable, this process\n"
+        "  semrsm compute acts.npy --store rsm.zarr --workers 4 --threads 2   # LocalCluster\n"
+        "  semrsm compute acts.npy --store /shared/rsm.zarr --scheduler tcp://head:8786\n"
+        "The stores open with semrsm_native.open_rsm('DIR/LAYER/KERNEL').",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     c.add_argument("acts", metavar="ACTS",
-                   help="activations: .npy (one array), .npz (one array per layer), .pt/.pth (a tensor "
-                   "or a dict of tensors; loaded with weights_only=True) or .safetensors; each array "
-                   "(N, C, H, W) or (N, T, D)")
-    c.add_argument("-o", "--output", required=True, metavar="OUT.npz", help="output file (.npz)")
+                   help="activations: .npy (one array; memory-mapped with --store), .npz (one array per "
+                   "layer), .pt/.pth (a tensor or a dict of tensors; loaded with weights_only=True), "
+                   ".safetensors, or a Zarr v3 array or group directory (read tile by tile with --store); "
+                   "each array (N, C, H, W) or (N, T, D)")
+    c.add_argument("-o", "--output", default=None, metavar="OUT.npz",
+                   help="output file (.npz); required unless --store is given (with --store, the "
+                   "finished RSMs are also written here)")
+    st = c.add_argument_group("resumable and distributed runs (pip install 'semrsm-native[dask]')")
+    st.add_argument("--store", default=None, metavar="DIR",
+                    help="compute tile by tile into resumable Zarr v3 stores DIR/LAYER/KERNEL; run the "
+                    "same command again to resume (other inputs or options are refused); each kernel is "
+                    "its own store and its own matching pass")
+    st.add_argument("--tile", type=_positive_int, default=256, metavar="T",
+                    help="samples per tile side with --store (default 256); fixed per store")
+    where = st.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run the tiles on the Dask cluster at ADDRESS (e.g. tcp://host:8786); the "
+                       "store and ACTS must be on storage every worker sees; --threads per task "
+                       "(default 1)")
+    where.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                       help="run the tiles on a local Dask cluster of N worker processes; --threads per "
+                       "worker (default: the cores divided among them)")
     c.add_argument("--kernel", type=_kernel_list, default=["cosine"], metavar="K[,K...]",
                    help="kernels, comma-separated, from cosine, linear, rbf (default: cosine); one "
                    "matching serves all")
@@ -138,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="where to compute (default auto: the GPU only for GPU inputs)")
     _add_common(c)
-    c.set_defaults(func=_cmd_compute)
+    c.set_defaults(func=_cmd_compute, validate=_validate_compute, subparser=c)
 
     d = sub.add_parser(
         "demo",
@@ -202,50 +231,82 @@ def _layer_description(x: np.ndarray, layout: str | None) -> str:
     return f"{n} samples x {x.shape[1]} tokens x {x.shape[2]} features"
 
 
+def _validate_compute(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Usage errors (exit 2) of option combinations argparse cannot express."""
+    if args.store is None and (args.scheduler is not None or args.workers is not None):
+        parser.error("--scheduler and --workers need --store (the tiles are written there)")
+    if args.output is None and args.store is None:
+        parser.error("one of -o/--output or --store is required")
+    if args.output is None and (args.baseline or args.plot is not None):
+        parser.error("--baseline and --plot need -o/--output")
+    if args.store is not None and args.device == "cuda":
+        parser.error("--store runs the tiles on the CPU engine; --device cuda needs -o without --store")
+
+
 def _cmd_compute(args: argparse.Namespace) -> int:
     from . import __version__, semantic_rsm, spatio_semantic_rsm
     from ._io import load_activations
 
-    out = Path(args.output)
-    if out.suffix.lower() != ".npz":
-        raise _Failure(f"{out}: the output must be an .npz file")
-    if not out.parent.exists():
-        raise _Failure(f"{out}: directory {out.parent} does not exist")
-    if out.exists() and Path(args.acts).exists() and out.resolve() == Path(args.acts).resolve():
-        raise _Failure(f"{out}: the output would overwrite the input")
+    out = None if args.output is None else Path(args.output)
+    if out is not None:
+        if out.suffix.lower() != ".npz":
+            raise _Failure(f"{out}: the output must be an .npz file")
+        if not out.parent.exists():
+            raise _Failure(f"{out}: directory {out.parent} does not exist")
+        if out.exists() and Path(args.acts).exists() and out.resolve() == Path(args.acts).resolve():
+            raise _Failure(f"{out}: the output would overwrite the input")
     if args.plot is not None:
         from .plot import _matplotlib
 
         _matplotlib()  # fail before the work if matplotlib is missing
     ranks = (4,) if args.layout in ("nchw", "nhwc") else (3,) if args.layout == "ntd" else (3, 4)
-    acts = load_activations(args.acts, args.layer, ranks=ranks)
+    if args.store is not None:
+        from ._store_cli import open_lazy_activations
+
+        acts = open_lazy_activations(args.acts, args.layer, ranks)
+    else:
+        acts = load_activations(args.acts, args.layer, ranks=ranks)
     progress = _progress(args)
     results: dict[str, np.ndarray] = {}
     shapes: dict[str, list[int]] = {}
     timings: dict[str, float] = {}
+    if args.store is not None:
+        stores = _compute_stores(args, acts, progress, timings)
     for layer, x in acts.items():
         shapes[layer] = list(x.shape)
-        print(f"{layer}: {_layer_description(x, args.layout)}", flush=True)
-        t = time.perf_counter()
-        try:
-            K = semantic_rsm(
-                x, kernel=list(args.kernel), matcher=args.matcher, cost=args.cost, layout=args.layout,
-                window=args.window, eps=args.eps, sigma=args.sigma, threads=args.threads,
-                progress=progress, device=args.device,
-            )
-        except (ValueError, TypeError) as exc:
-            raise _Failure(f"{args.acts}: layer {layer!r}: {exc}") from exc
-        timings[layer] = time.perf_counter() - t
-        for kernel in args.kernel:
-            results[f"semantic/{layer}/{kernel}"] = np.asarray(K[kernel], dtype=np.float64)
+        if args.store is not None:
+            if out is None:
+                continue
+            from .store import open_rsm
+
+            for kernel, path in stores[layer].items():
+                results[f"semantic/{layer}/{kernel}"] = np.asarray(open_rsm(path)[0], dtype=np.float64)
+        else:
+            print(f"{layer}: {_layer_description(x, args.layout)}", flush=True)
+            t = time.perf_counter()
+            try:
+                K = semantic_rsm(
+                    x, kernel=list(args.kernel), matcher=args.matcher, cost=args.cost, layout=args.layout,
+                    window=args.window, eps=args.eps, sigma=args.sigma, threads=args.threads,
+                    progress=progress, device=args.device,
+                )
+            except (ValueError, TypeError) as exc:
+                raise _Failure(f"{args.acts}: layer {layer!r}: {exc}") from exc
+            timings[layer] = time.perf_counter() - t
+            for kernel in args.kernel:
+                results[f"semantic/{layer}/{kernel}"] = np.asarray(K[kernel], dtype=np.float64)
+            print(f"  semantic RSM ({', '.join(args.kernel)}; {args.matcher}) in {timings[layer]:.2f} s",
+                  flush=True)
         if args.baseline:
+            xb = np.asarray(x)
             for kernel in args.kernel:
                 try:
-                    B = spatio_semantic_rsm(x, kernel=kernel, sigma=args.sigma, device=args.device)
+                    B = spatio_semantic_rsm(xb, kernel=kernel, sigma=args.sigma, device=args.device)
                 except (ValueError, TypeError) as exc:
                     raise _Failure(f"{args.acts}: layer {layer!r}: {exc}") from exc
                 results[f"spatio_semantic/{layer}/{kernel}"] = np.asarray(B, dtype=np.float64)
-        print(f"  semantic RSM ({', '.join(args.kernel)}; {args.matcher}) in {timings[layer]:.2f} s", flush=True)
+    if out is None:
+        return 0
     parameters = {
         "semrsm_native": __version__,
         "input": str(args.acts),
@@ -263,12 +324,54 @@ def _cmd_compute(args: argparse.Namespace) -> int:
         "seconds": timings,
         "keys": list(results),
     }
+    if args.store is not None:
+        parameters["store"] = {"dir": str(args.store), "tile": args.tile,
+                               "paths": {k: {kk: str(p) for kk, p in v.items()} for k, v in stores.items()}}
     np.savez(out, parameters=np.array(json.dumps(parameters)), **results)
     print(f"Wrote {len(results)} RSMs to {out}")
     if args.plot is not None:
         _plot_compute(results, acts, args)
         print(f"Wrote {args.plot}")
     return 0
+
+
+def _compute_stores(args: argparse.Namespace, acts: dict, progress: bool, timings: dict) -> dict:
+    """The ``--store`` path: every layer and kernel into its resumable store, here or on Dask."""
+    from . import _store_cli
+
+    options = {"matcher": args.matcher, "cost": args.cost, "layout": args.layout,
+               "window": args.window, "eps": args.eps, "sigma": args.sigma}
+    client = cluster = None
+    threads = args.threads
+    if args.scheduler is not None or args.workers is not None:
+        client, cluster = _store_cli.dask_client(args.scheduler, args.workers)
+        if threads is None and args.workers is not None:
+            from ._threads import resolve_threads
+
+            threads = max(1, resolve_threads(None, "semrsm compute") // args.workers)
+        elif threads is None:
+            threads = 1
+        where = args.scheduler or f"a local cluster of {args.workers} workers"
+        print(f"Dask: tiles run on {where}, {threads} engine thread(s) per tile", flush=True)
+    try:
+        stores = {}
+        for layer, x in acts.items():
+            print(f"{layer}: {_layer_description(x, args.layout)}", flush=True)
+            t = time.perf_counter()
+            try:
+                stores.update(_store_cli.run_stores(
+                    {layer: x}, args.store, list(args.kernel), options, tile=args.tile,
+                    threads=threads, progress=progress, client=client,
+                ))
+            except (ValueError, TypeError) as exc:
+                raise _Failure(f"{args.acts}: layer {layer!r}: {exc}") from exc
+            timings[layer] = time.perf_counter() - t
+        return stores
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def _plot_compute(results: dict[str, np.ndarray], acts: dict[str, np.ndarray], args: argparse.Namespace) -> None:
@@ -403,6 +506,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "validate", None) is not None:
+        args.validate(args.subparser, args)
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ restarted client or a resubmitted job resumes instead of starting over.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -14,26 +15,6 @@ import numpy as np
 from . import store as _store
 
 __all__ = ["semantic_rsm"]
-
-
-class _MemmapRef:
-    """A memory map sent to workers by file name: pickling an ``np.memmap`` would ship all of
-    its data with every task; this reopens the file on the worker, which then reads only the
-    tile's samples."""
-
-    def __init__(self, mm: np.memmap):
-        self.args = (mm.filename, mm.dtype, mm.offset, mm.shape, "F" if mm.flags.f_contiguous and not mm.flags.c_contiguous else "C")
-        self.shape, self.dtype = mm.shape, mm.dtype
-
-    def __getitem__(self, sl):
-        f, dt, off, shape, order = self.args
-        return np.memmap(f, dtype=dt, mode="r", offset=off, shape=shape, order=order)[sl]
-
-
-def _by_reference(a):
-    if isinstance(a, np.memmap) and a.filename is not None and a.base is not None:
-        return _MemmapRef(a)
-    return a
 
 
 def semantic_rsm(x: Any, path, y: Any = None, *, client=None, tile: int = 256,
@@ -61,10 +42,21 @@ def semantic_rsm(x: Any, path, y: Any = None, *, client=None, tile: int = 256,
 
     if client is None:
         client = get_client()
+    # Workers elsewhere run in other directories: give them the store's absolute path (the
+    # store must be on storage mounted at the same path on every worker).
+    path = os.path.abspath(os.fspath(path))
     root = _store.open_store(path, x, y, tile, options)
     todo = _store.pending_tiles(np.asarray(root["done"][...]), y is None)
+    # Largest tiles first (Dask runs tasks in submission order): the half-full diagonal and
+    # the short edge tiles fill the tail, so the last worker to finish waits least.
+    n, m = root["rsm"].shape
+    todo.sort(key=lambda t: -_tile_pairs(t, tile, n, m, y is None))
     tag = root.attrs["semrsm"]["fingerprint_x"][:8]
-    xs, ys = _by_reference(x), None if y is None else _by_reference(y)
+    # Sent to the cluster once, not with every task: a NumPy array (or a Dask array built
+    # from one) would otherwise be pickled into each of thousands of tasks; a memory map or
+    # a Zarr array travels as a file reference and each task reads only its tile's samples.
+    xs = client.scatter(_store.by_reference(x), hash=False)
+    ys = None if y is None else client.scatter(_store.by_reference(y), hash=False)
     futures = [
         client.submit(_store.compute_tile, str(path), xs, ys, ti, tj, tile, options, threads,
                       key=f"semrsm-tile-{ti}-{tj}-{tag}", retries=2, pure=False)
@@ -83,4 +75,21 @@ def semantic_rsm(x: Any, path, y: Any = None, *, client=None, tile: int = 256,
     finally:
         if bar is not None:
             bar.close()
+    # The default-bandwidth RBF: the median's counting passes and the kernel tiles run on the
+    # workers too (each reads its own d2 tile from the store).
+    _store.finish_kernel(path, map_tiles=lambda f, argss: _map_on(client, f, argss))
     return _store.open_rsm(path)[0]
+
+
+def _tile_pairs(t, tile, n, m, self_mode):
+    r = min(tile, n - t[0] * tile)
+    c = min(tile, m - t[1] * tile)
+    return r * (r - 1) // 2 if self_mode and t[0] == t[1] else r * c
+
+
+def _map_on(client, func, argss):
+    """``[func(*a) for a in argss]`` as Dask tasks, results in order."""
+    if not argss:
+        return []
+    futures = client.map(func, *zip(*argss), pure=False, retries=2)
+    return client.gather(futures)
