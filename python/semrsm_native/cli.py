@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     Returns
     -------
     argparse.ArgumentParser
-        The parser with the ``compute``, ``demo``, ``bench`` and ``info`` subcommands.
+        The parser with the ``compute``, ``demo``, ``bench``, ``search`` and ``info`` subcommands.
     """
     from . import __version__
 
@@ -179,7 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument("--out", default="semrsm-demo", metavar="DIR", help="output directory (default semrsm-demo)")
     d.add_argument("--quick", action="store_true", help="8 photographs, one pair each (seconds)")
-    d.add_argument("--kernel", choices=KERNELS, default="rbf", help="kernel (default rbf, as in the paper)")
+    d.add_argument("--retrieval", action="store_true",
+                   help="the retrieval experiment instead: find each photograph's translated crop among "
+                   "crops of all photographs (semantic_topk vs the spatio-semantic search; recall@1/@5; "
+                   "writes retrieval.png and retrieval_results.json)")
+    d.add_argument("--kernel", choices=KERNELS, default=None,
+                   help="kernel (default rbf, as in the paper; cosine with --retrieval, which takes "
+                   "cosine or linear)")
     d.add_argument("--matcher", choices=MATCHERS, default="hungarian", help="matcher (default hungarian)")
     d.add_argument("--seed", type=int, default=0, help="seed of crops and network weights (default 0)")
     d.add_argument("--no-plot", action="store_true", help="skip demo.png (no matplotlib needed)")
@@ -210,6 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-plot", action="store_true", help="skip bench.png")
     _add_common(b)
     b.set_defaults(func=_cmd_bench)
+
+    from ._search_cli import add_search_parser
+
+    add_search_parser(sub, _add_common, _positive_int, _positive_float, LAYOUTS, _cmd_search)
 
     i = sub.add_parser("info", help="what was built", description="Describe the compiled extension.")
     i.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -405,8 +415,18 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         from .plot import _matplotlib
 
         _matplotlib()
+    if args.retrieval:
+        from .retrieval import run_retrieval_demo
+
+        kernel = args.kernel or "cosine"
+        if kernel == "rbf":
+            raise _Failure("--retrieval compares cosine or linear similarities (rbf needs a bandwidth "
+                           "from every pair, which a search does not compute)")
+        run_retrieval_demo(args.out, quick=args.quick, kernel=kernel, threads=args.threads,
+                           seed=args.seed, plots=not args.no_plot)
+        return 0
     run_demo(
-        args.out, quick=args.quick, kernel=args.kernel, matcher=args.matcher, threads=args.threads,
+        args.out, quick=args.quick, kernel=args.kernel or "rbf", matcher=args.matcher, threads=args.threads,
         seed=args.seed, progress=_progress(args), plots=not args.no_plot,
     )
     return 0
@@ -452,6 +472,12 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         written.append(Path(plot.save_figure(plot.plot_matcher_comparison(rows), out / "bench.png")))
     print("Wrote " + ", ".join(str(p) for p in written))
     return 0
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    from ._search_cli import run_search
+
+    return run_search(args, _Failure, _progress(args))
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
