@@ -323,7 +323,7 @@ def test_hard_inner_product_costs(family, dtype):
     # Square float32 (float phases + double repair), float64 below 256 (all in double, where
     # the warm start must leave feasible duals and tight rows itself) and float64 from 256
     # (the float detour); maximised and, negated, minimised; also through the in-place path.
-    from semrsm_native import _core
+    from semrsm_native import _testing
 
     rng = np.random.default_rng(zlib.crc32(family.encode()) + np.dtype(dtype).itemsize)
     for n in (64, 100, 197, 260):
@@ -331,7 +331,7 @@ def test_hard_inner_product_costs(family, dtype):
         check_against_scipy(a, True)
         check_against_scipy(-a, False)
         ref = objective(a, *scipy_lsa(a.astype(np.float64), maximize=True))
-        col4row, obj = _core._lap_solve_square_inplace(a.copy(), True)
+        col4row, obj = _testing.lap_solve_square_inplace(a.copy(), True)
         assert_valid(col4row, n, n)
         assert abs(obj - ref) <= tolerance(a)
 
