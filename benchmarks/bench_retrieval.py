@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -27,6 +26,8 @@ import numpy as np
 import semrsm_native
 from semrsm_native import semantic_rsm, semantic_topk
 from semrsm_native._features import DEMO_IMAGES, RandomConvNet, load_image
+
+from bench_lap import machine  # the same machine record as the LAP benchmark (benchmarks/ on sys.path)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -53,20 +54,6 @@ def brute_force(q, db, k, threads):
     cols = np.arange(full.shape[1])
     idx = np.array([np.lexsort((cols, -row))[:k] for row in full])
     return idx, np.take_along_axis(full, idx, 1)
-
-
-def machine() -> dict:
-    cpu = platform.processor()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    info = semrsm_native.build_info()
-    return {"cpu": cpu, "simd": info["simd"], "cores": info["available_cores"],
-            "version": semrsm_native.__version__, "loadavg_start": os.getloadavg()}
 
 
 def main() -> None:
@@ -116,7 +103,8 @@ def main() -> None:
         f"# Exact top-k retrieval (Q={args.queries}, D={args.database}, S={args.side**2}, "
         f"C={q.shape[1]}, k={args.k}, cosine, {args.threads} threads)",
         "",
-        f"{m['cpu']}, SIMD path {m['simd']}, semrsm_native {m['version']}; load average at start "
+        f"{m['cpu']}, SIMD path {m['build_info']['simd']}, semrsm_native {semrsm_native.__version__}; "
+        "load average at start "
         f"{m['loadavg_start'][0]:.2f}, at end {os.getloadavg()[0]:.2f}; medians of "
         f"{args.repeats} round-robin run(s). Features: windows of the demo network's conv2 maps "
         "of the bundled photographs.",
