@@ -21,10 +21,9 @@ from typing import Any, Callable
 import numpy as np
 
 from ._features import DEMO_IMAGES, RandomConvNet, load_image
+from .demo import _DIRECTIONS  # the eight directions a translated crop moves in
 
 __all__ = ["RetrievalResult", "make_retrieval_set", "run_retrieval_demo"]
-
-_DIRECTIONS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 
 
 def make_retrieval_set(
