@@ -203,3 +203,20 @@ def test_bad_inputs_are_named():
     bad[4, 0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="^semantic_topk: .*4"):
         semantic_topk(db[:2], bad, 2)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_kernel_of_linear_is_the_definition(kernel):
+    """The bounds' kernel map (the engine's rsm_apply_kernel, RBF with d2 from the linear
+    value) against the formulas written out in NumPy."""
+    from semrsm_native.topk import _kernel_of_linear
+
+    rng = np.random.default_rng(9)
+    lin, sx, sy = rng.random((3, 4)) * 4, rng.random(3) + 1, rng.random(4) + 1
+    if kernel == "linear":
+        want = lin
+    elif kernel == "cosine":
+        want = lin / ((np.sqrt(sx)[:, None] + 1e-13) * (np.sqrt(sy)[None, :] + 1e-13))
+    else:
+        want = np.exp(-0.5 * np.maximum(sx[:, None] + sy[None, :] - 2 * lin, 0) / 2.0**2)
+    np.testing.assert_allclose(_kernel_of_linear(kernel, lin, sx, sy, 2.0), want, rtol=1e-15, atol=0)

@@ -185,10 +185,14 @@ void register_rsm(py::module_& m) {
          double sigma, py::object out_obj) {
         const int64_t n = linear.shape(0), m = linear.shape(1);
         if (sqx.size() != n || sqy.size() != m) throw py::value_error("norm length mismatch");
+        // A default-constructed py::array_t is an empty array, not a null handle, so whether
+        // d2 was given is kept as a pointer: null means d2_from_linear (rsm.hpp).
         py::array_t<double, py::array::c_style> d2;
+        const double* d2p = nullptr;
         if (!d2_obj.is_none()) {
           d2 = py::array_t<double, py::array::c_style>::ensure(d2_obj);
           if (!d2 || d2.size() != n * m) throw py::value_error("d2 shape mismatch");
+          d2p = d2.data();
         }
         // `out` may be one of the inputs (elementwise, so in place is safe): the RSM of a
         // single kernel then needs no second N x M matrix.
@@ -200,9 +204,8 @@ void register_rsm(py::module_& m) {
           if (!out || out.size() != n * m || !out.writeable())
             throw py::value_error("out must be a writeable float64 array of the RSM's shape");
         }
-        rsm::apply_kernel(static_cast<rsm::KernelKind>(kind), linear.data(),
-                          d2 ? d2.data() : nullptr, n, m, sqx.data(), sqy.data(), sigma,
-                          out.mutable_data());
+        rsm::apply_kernel(static_cast<rsm::KernelKind>(kind), linear.data(), d2p, n, m,
+                          sqx.data(), sqy.data(), sigma, out.mutable_data());
         return out;
       },
       py::arg("kind"), py::arg("linear"), py::arg("d2"), py::arg("sqnorm_x"), py::arg("sqnorm_y"),

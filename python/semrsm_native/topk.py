@@ -40,7 +40,8 @@ import numpy as np
 from ._arrays import is_torch_tensor, like_input, to_numpy
 from ._checks import choice, positive_float, positive_int
 from ._threads import resolve_threads
-from ._vocabulary import KERNELS, LAYOUTS
+from . import _core
+from ._vocabulary import KERNEL_CODES, KERNELS, LAYOUTS
 from .rsm import _certified_auction, semantic_rsm
 
 __all__ = ["semantic_topk", "DEFAULT_EPS"]
@@ -98,15 +99,13 @@ def _unit_roundoff(*dtypes: np.dtype) -> float:
 
 def _kernel_of_linear(kernel: str, lin: np.ndarray, sqx: np.ndarray, sqy: np.ndarray,
                       sigma: float | None) -> np.ndarray:
-    """The kernel of matched linear values ``lin`` (rows: x samples, columns: y samples),
-    with the formulas of ``cpp/core/rsm/kernels.hpp``. Non-decreasing in ``lin``."""
-    if kernel == "linear":
-        return lin
-    if kernel == "cosine":
-        # Reference-code offsets (kernels.hpp kCosineOffset).
-        return lin / ((np.sqrt(sqx)[:, None] + 1e-13) * (np.sqrt(sqy)[None, :] + 1e-13))
-    d2 = np.maximum(sqx[:, None] + sqy[None, :] - 2.0 * lin, 0.0)
-    return np.exp(-0.5 * d2 / (sigma * sigma))
+    """The kernel of matched linear values ``lin`` (rows: x samples, columns: y samples):
+    the engine's own formulas (``cpp/core/rsm/kernels.hpp``), non-decreasing in ``lin``."""
+    return _core.rsm_apply_kernel(
+        KERNEL_CODES[kernel], np.ascontiguousarray(lin, dtype=np.float64), None,
+        np.ascontiguousarray(sqx, dtype=np.float64), np.ascontiguousarray(sqy, dtype=np.float64),
+        0.0 if sigma is None else sigma,
+    )
 
 
 def _eps_schedule(eps: Any, func: str) -> tuple[float, ...]:
