@@ -167,11 +167,18 @@ def load_activations(
         raise ActivationFileError(f"{p}: cannot read {suffix} file ({message})") from None
     if not arrays:
         raise ActivationFileError(f"{p}: holds no arrays")
-    if layers:
-        missing = [name for name in layers if name not in arrays]
-        if missing:
-            raise ActivationFileError(
-                f"{p}: no layer named {missing[0]!r}; the file holds " + ", ".join(map(repr, arrays))
-            )
-        arrays = {name: arrays[name] for name in layers}
+    arrays = select_layers(p, arrays, layers)
     return {name: _check_array(p, name, arr, ranks) for name, arr in arrays.items()}
+
+
+def select_layers(p: Path, arrays: dict, layers: Sequence[str] | None) -> dict:
+    """The requested layers of a file's ``arrays`` in the requested order (all when
+    ``layers`` is empty or None); an absent name is an :class:`ActivationFileError`."""
+    if not layers:
+        return arrays
+    missing = [name for name in layers if name not in arrays]
+    if missing:
+        raise ActivationFileError(
+            f"{p}: no layer named {missing[0]!r}; the file holds " + ", ".join(map(repr, arrays))
+        )
+    return {name: arrays[name] for name in layers}

@@ -33,7 +33,7 @@ def open_lazy_activations(path: str | os.PathLike[str], layers, ranks) -> dict[s
     (``.npz``, ``.pt``, ``.safetensors``) are read into memory by
     :func:`semrsm_native._io.load_activations`.
     """
-    from ._io import ActivationFileError, _check_array, load_activations
+    from ._io import ActivationFileError, _check_array, load_activations, select_layers
 
     p = Path(path)
     if p.suffix.lower() == ".npy" and p.is_file():
@@ -53,13 +53,7 @@ def open_lazy_activations(path: str | os.PathLike[str], layers, ranks) -> dict[s
                 raise ActivationFileError(f"{p}: the Zarr group holds no arrays")
     else:
         return load_activations(p, layers, ranks=ranks)
-    if layers:
-        missing = [name for name in layers if name not in arrays]
-        if missing:
-            raise ActivationFileError(
-                f"{p}: no layer named {missing[0]!r}; the file holds " + ", ".join(map(repr, arrays))
-            )
-        arrays = {name: arrays[name] for name in layers}
+    arrays = select_layers(p, arrays, layers)
     for name, a in arrays.items():
         _check_array(p, name, a, ranks)  # reads shape and dtype only
     return arrays
