@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "core/lap/kernels.hpp"
+
 namespace semrsm::lap {
 namespace {
 
@@ -21,7 +23,6 @@ template <class T>
 void potentials_from(const T* R, const T* Ct, int64_t r, int64_t k, int64_t n, bool flip,
                      const int64_t* col4row, DualBoundWork<T>& w) {
   constexpr int kPasses = 2;
-  constexpr double kInf = std::numeric_limits<double>::infinity();
   // The assignment seen from the shorter side, and the row of each column (-1: none).
   w.owner.assign(static_cast<size_t>(k), -1);
   w.assign.assign(static_cast<size_t>(r), -1);
@@ -39,11 +40,11 @@ void potentials_from(const T* R, const T* Ct, int64_t r, int64_t k, int64_t n, b
   std::vector<double>& u = w.d;  // scratch of length r
   u.resize(static_cast<size_t>(r));
   for (int64_t i = 0; i < r; ++i) u[i] = static_cast<double>(R[i * k + w.assign[i]]) - v[w.assign[i]];
+  const auto& K = detail::kernels<T, double>();
   for (int pass = 0; pass < kPasses; ++pass) {
     for (int64_t j = 0; j < k; ++j) {
       const T* cj = Ct + j * r;
-      double mn = kInf;
-      for (int64_t i = 0; i < r; ++i) mn = std::min(mn, static_cast<double>(cj[i]) - u[i]);
+      const double mn = K.row_min(cj, u.data(), r);  // min_i (c_ij - u_i)
       if (mn < v[j]) {
         v[j] = mn;
         const int32_t o = w.owner[j];
@@ -82,24 +83,16 @@ double dual_lower_bound(const T* cost, int64_t n, int64_t m, int sweeps, DualBou
   double* w1 = w.w1.data();
   double* w2 = w.w2.data();
   int32_t* best = w.best.data();
+  w.d.resize(static_cast<size_t>(r));
+  double* b = w.d.data();
 
+  // The SIMD inner loops of the auction (lap/kernels.hpp): bid() is a row's best reduced
+  // cost, its column and the second best (the best again on a tie, +inf with one column).
+  const auto& K = detail::kernels<T, double>();
   const auto scan_row = [&](int64_t i) {
-    const T* ri = R + i * k;
-    double a = kInf, b = kInf;
-    int32_t ja = 0;
-    for (int64_t j = 0; j < k; ++j) {
-      const double x = static_cast<double>(ri[j]) - v[j];
-      if (x < a) {
-        b = a;
-        a = x;
-        ja = static_cast<int32_t>(j);
-      } else if (x < b) {
-        b = x;
-      }
-    }
-    w1[i] = a;
-    w2[i] = b;
-    best[i] = ja;
+    int64_t ja = 0;
+    K.bid(R + i * k, v, k, &w1[i], &ja, &w2[i]);
+    best[i] = static_cast<int32_t>(ja);
   };
   // D(v) with u_i = w1[i]: exact as long as w1 holds each row's minimum.
   const auto value = [&]() {
@@ -131,16 +124,10 @@ double dual_lower_bound(const T* cost, int64_t n, int64_t m, int sweeps, DualBou
       // The two smallest d_i = c_ij - b_i (b_i: row i's best over the other columns; w2 is
       // at most the true second best, which only makes d_i larger: the step is then not
       // exactly optimal, but every v stays a valid dual).
-      double d1 = kInf, d2 = kInf;
-      for (int64_t i = 0; i < r; ++i) {
-        const double di = static_cast<double>(cj[i]) - (best[i] == j ? w2[i] : w1[i]);
-        if (di < d1) {
-          d2 = d1;
-          d1 = di;
-        } else if (di < d2) {
-          d2 = di;
-        }
-      }
+      for (int64_t i = 0; i < r; ++i) b[i] = best[i] == j ? w2[i] : w1[i];
+      double d1, d2;
+      int64_t i1;
+      K.bid(cj, b, r, &d1, &i1, &d2);
       double nv = std::min(std::max(v[j], d1), d2);
       if (!square) nv = std::min(nv, 0.0);  // an unassigned column's multiplier is <= 0
       if (!(nv != v[j])) continue;          // no move (or a NaN from inf - inf: none)

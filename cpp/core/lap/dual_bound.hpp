@@ -38,7 +38,7 @@ struct DualBoundWork {
   std::vector<double> v;       // column prices (the duals of the longer side)
   std::vector<double> w1, w2;  // per row: best and (a lower bound on) second-best reduced cost
   std::vector<int32_t> best;   // per row: the column of w1
-  std::vector<double> d;       // scratch of one entry per row
+  std::vector<double> d;       // scratch of one entry per row (b_i, or u_i of the warm start)
   std::vector<int32_t> assign, owner;  // a given assignment, from either side
 };
 
