@@ -209,3 +209,11 @@ def test_invalid_combinations_raise_clearly(monkeypatch):
     monkeypatch.setattr(_gpu, "wants_gpu", lambda func, device, *arrays: True)
     with pytest.raises(NotImplementedError, match="return_bounds is computed by the CPU engine"):
         semantic_rsm(x, matcher="greedy", return_bounds=True, device="cuda")
+
+
+def test_bounds_do_not_depend_on_the_thread_count():
+    x = family(np.random.default_rng(9), 9, (5, 3, 3), "gamma")
+    for matcher in APPROX:
+        _, one = semantic_rsm(x, matcher=matcher, window=4, threads=1, return_bounds=True)
+        _, two = semantic_rsm(x, matcher=matcher, window=4, threads=2, return_bounds=True)
+        assert np.array_equal(one.lower, two.lower) and np.array_equal(one.upper, two.upper)
