@@ -36,19 +36,19 @@ void potentials_from(const T* R, const T* Ct, int64_t r, int64_t k, int64_t n, b
   }
   for (int64_t i = 0; i < r; ++i)
     if (w.assign[i] < 0) return;  // not every row assigned
-  double* v = w.v.data();
-  std::vector<double>& u = w.d;  // scratch of length r
+  T* v = w.v.data();
+  std::vector<T>& u = w.d;  // scratch of length r
   u.resize(static_cast<size_t>(r));
-  for (int64_t i = 0; i < r; ++i) u[i] = static_cast<double>(R[i * k + w.assign[i]]) - v[w.assign[i]];
-  const auto& K = detail::kernels<T, double>();
+  for (int64_t i = 0; i < r; ++i) u[i] = R[i * k + w.assign[i]] - v[w.assign[i]];
+  const auto& K = detail::kernels<T, T>();
   for (int pass = 0; pass < kPasses; ++pass) {
     for (int64_t j = 0; j < k; ++j) {
       const T* cj = Ct + j * r;
-      const double mn = K.row_min(cj, u.data(), r);  // min_i (c_ij - u_i)
+      const T mn = K.row_min(cj, u.data(), r);  // min_i (c_ij - u_i)
       if (mn < v[j]) {
         v[j] = mn;
         const int32_t o = w.owner[j];
-        if (o >= 0) u[o] = static_cast<double>(cj[o]) - mn;
+        if (o >= 0) u[o] = cj[o] - mn;
       }
     }
   }
@@ -69,55 +69,81 @@ double dual_lower_bound(const T* cost, int64_t n, int64_t m, int sweeps, DualBou
   const bool flip = n > m;
   const int64_t r = flip ? m : n, k = flip ? n : m;
   w.transposed.resize(static_cast<size_t>(n * m));
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < m; ++j) w.transposed[j * n + i] = cost[i * m + j];
+  // In cache-sized tiles: a plain strided copy misses the cache on every write once the
+  // matrix outgrows it.
+  constexpr int64_t kTile = 64;
+  T* tr = w.transposed.data();
+  for (int64_t i0 = 0; i0 < n; i0 += kTile)
+    for (int64_t j0 = 0; j0 < m; j0 += kTile)
+      for (int64_t i = i0; i < std::min(n, i0 + kTile); ++i)
+        for (int64_t j = j0; j < std::min(m, j0 + kTile); ++j) tr[j * n + i] = cost[i * m + j];
   const T* R = flip ? w.transposed.data() : cost;   // r x k: row i at R + i k
   const T* Ct = flip ? cost : w.transposed.data();  // k x r: column j at Ct + j r
   const bool square = r == k;
 
-  w.v.assign(static_cast<size_t>(k), 0.0);
+  w.v.assign(static_cast<size_t>(k), T(0));
   w.w1.resize(static_cast<size_t>(r));
   w.w2.resize(static_cast<size_t>(r));
   w.best.resize(static_cast<size_t>(r));
-  double* v = w.v.data();
-  double* w1 = w.w1.data();
-  double* w2 = w.w2.data();
-  int32_t* best = w.best.data();
   w.d.resize(static_cast<size_t>(r));
-  double* b = w.d.data();
+  T* v = w.v.data();
+  T* w1 = w.w1.data();
+  T* w2 = w.w2.data();
+  int32_t* best = w.best.data();
+  T* b = w.d.data();
 
-  // The SIMD inner loops of the auction (lap/kernels.hpp): bid() is a row's best reduced
-  // cost, its column and the second best (the best again on a tie, +inf with one column).
-  const auto& K = detail::kernels<T, double>();
+  // The search for good prices runs in the cost's type on the auction's SIMD inner loops
+  // (lap/kernels.hpp; bid() is a row's best reduced cost, its column and the second best:
+  // the best again on a tie, +inf with one column). Its rounding only makes the prices a
+  // little less good: the bound itself is D of the prices found, evaluated in double.
+  const auto& K = detail::kernels<T, T>();
   const auto scan_row = [&](int64_t i) {
     int64_t ja = 0;
     K.bid(R + i * k, v, k, &w1[i], &ja, &w2[i]);
     best[i] = static_cast<int32_t>(ja);
   };
-  // D(v) with u_i = w1[i]: exact as long as w1 holds each row's minimum.
-  const auto value = [&]() {
+  // D(v) with u_i = w1[i], in the search's precision: which prices to keep.
+  const auto estimate = [&]() {
     double s = 0.0;
-    for (int64_t i = 0; i < r; ++i) s += w1[i];
-    for (int64_t j = 0; j < k; ++j) s += v[j];
+    for (int64_t i = 0; i < r; ++i) s += static_cast<double>(w1[i]);
+    for (int64_t j = 0; j < k; ++j) s += static_cast<double>(v[j]);
+    return s;
+  };
+  // D(p) in double, u_i = min_j (c_ij - p_j) recomputed: the certified value. `u` (length r,
+  // may be null) receives the row duals.
+  const auto& Kd = detail::kernels<T, double>();
+  const auto evaluate = [&](const T* p, double* u) {
+    w.vd.resize(static_cast<size_t>(k));
+    double s = 0.0;
+    for (int64_t j = 0; j < k; ++j) s += (w.vd[j] = static_cast<double>(p[j]));
+    for (int64_t i = 0; i < r; ++i) {
+      const double ui = Kd.row_min(R + i * k, w.vd.data(), k);
+      if (u != nullptr) u[i] = ui;
+      s += ui;
+    }
     return s;
   };
 
   if (col4row != nullptr) potentials_from(R, Ct, r, k, n, flip, col4row, w);
-  for (int64_t i = 0; i < r; ++i) scan_row(i);
-  double lb = value();
   if (sweeps <= 0) {
+    std::vector<double> u(static_cast<size_t>(r));
+    const double lb = evaluate(v, u.data());
     if (!square) return lb;
-    // Column reduction: v_j = min_i (c_ij - u_i) keeps u feasible, and each v_j >= 0.
+    // Column reduction: raising v_j by min_i (c_ij - v_j - u_i) >= 0 keeps u feasible.
     double s = lb;
     for (int64_t j = 0; j < k; ++j) {
       const T* cj = Ct + j * r;
       double mn = kInf;
-      for (int64_t i = 0; i < r; ++i) mn = std::min(mn, static_cast<double>(cj[i]) - w1[i]);
+      for (int64_t i = 0; i < r; ++i)
+        mn = std::min(mn, static_cast<double>(cj[i]) - w.vd[j] - u[i]);
       s += mn;
     }
     return std::max(lb, s);
   }
 
+  for (int64_t i = 0; i < r; ++i) scan_row(i);
+  double kept = estimate();
+  w.kept.assign(v, v + k);
   for (int sweep = 0; sweep < sweeps; ++sweep) {
     for (int64_t j = 0; j < k; ++j) {
       const T* cj = Ct + j * r;
@@ -125,16 +151,16 @@ double dual_lower_bound(const T* cost, int64_t n, int64_t m, int sweeps, DualBou
       // at most the true second best, which only makes d_i larger: the step is then not
       // exactly optimal, but every v stays a valid dual).
       for (int64_t i = 0; i < r; ++i) b[i] = best[i] == j ? w2[i] : w1[i];
-      double d1, d2;
+      T d1, d2;
       int64_t i1;
       K.bid(cj, b, r, &d1, &i1, &d2);
-      double nv = std::min(std::max(v[j], d1), d2);
-      if (!square) nv = std::min(nv, 0.0);  // an unassigned column's multiplier is <= 0
-      if (!(nv != v[j])) continue;          // no move (or a NaN from inf - inf: none)
+      T nv = std::min(std::max(v[j], d1), d2);
+      if (!square) nv = std::min(nv, T(0));  // an unassigned column's multiplier is <= 0
+      if (!(nv != v[j])) continue;           // no move (or a NaN from inf - inf: none)
       const bool up = nv > v[j];
       v[j] = nv;
       for (int64_t i = 0; i < r; ++i) {
-        const double rc = static_cast<double>(cj[i]) - nv;
+        const T rc = cj[i] - nv;
         if (best[i] == j) {
           if (up || rc <= w2[i])
             w1[i] = rc;  // still the row's best
@@ -149,11 +175,15 @@ double dual_lower_bound(const T* cost, int64_t n, int64_t m, int sweeps, DualBou
         }
       }
     }
-    lb = std::max(lb, value());
+    const double e = estimate();
+    if (e > kept) {
+      kept = e;
+      w.kept.assign(v, v + k);
+    }
     if (sweep + 1 < sweeps)
       for (int64_t i = 0; i < r; ++i) scan_row(i);  // exact second bests for the next sweep
   }
-  return lb;
+  return evaluate(w.kept.data(), nullptr);
 }
 
 template double dual_lower_bound<float>(const float*, int64_t, int64_t, int,

@@ -21,9 +21,11 @@
 // prices would have to move together), so the result is a bound, not the optimum; it only
 // ever improves on the row minima, and the best D seen is returned.
 //
-// Rounding: D is evaluated in double from the cost entries as given (a float cost converts
-// exactly); the sums round like any objective over r + k terms (relative 2^-53 each), which
-// a caller comparing D with an optimum of the same entries must allow for.
+// Rounding: the search for v runs in the cost's type (float for a float cost, on the SIMD
+// kernels); the returned D of the prices found is evaluated in double from the cost entries
+// as given (a float converts exactly), with u_i recomputed, so its only error is that of
+// double sums over r + k terms (relative 2^-53 each), which a caller comparing D with an
+// optimum of the same entries must allow for.
 #pragma once
 
 #include <cstdint>
@@ -35,10 +37,11 @@ namespace semrsm::lap {
 template <class T>
 struct DualBoundWork {
   std::vector<T> transposed;   // the cost with the other side contiguous
-  std::vector<double> v;       // column prices (the duals of the longer side)
-  std::vector<double> w1, w2;  // per row: best and (a lower bound on) second-best reduced cost
+  std::vector<T> v, kept;      // column prices (the duals of the longer side); the best found
+  std::vector<T> w1, w2;       // per row: best and (a lower bound on) second-best reduced cost
   std::vector<int32_t> best;   // per row: the column of w1
-  std::vector<double> d;       // scratch of one entry per row (b_i, or u_i of the warm start)
+  std::vector<T> d;            // scratch of one entry per row (b_i, or u_i of the warm start)
+  std::vector<double> vd;      // the kept prices in double, for the certified evaluation
   std::vector<int32_t> assign, owner;  // a given assignment, from either side
 };
 

@@ -257,8 +257,8 @@ class Engine {
   // Coordinate-ascent sweeps of the dual bound after the warm start from the assignment.
   // Measured on greedy's assignments of 3 gamma / tokens / relu problems at S = 196: the
   // bound's excess over the optimum is 2.7-5.9% / 0.1-0.2% / 0.5-0.9% after 2 sweeps,
-  // 2.6-5.5% / 0-0.1% / 0.4-0.7% after 8, at 0.33 ms against 0.9 ms (0.2 ms: the warm start
-  // alone, which leaves 25-42% on gamma). Widths per family: benchmarks/results/bounds.md.
+  // 2.6-5.5% / 0-0.1% / 0.4-0.7% after 8, at 0.17 ms against 0.37 ms per problem.
+  // Widths per family: benchmarks/results/bounds.md.
   static constexpr int kDualSweeps = 2;
   bool direct_lin_ = false;
 };
