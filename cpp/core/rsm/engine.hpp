@@ -255,9 +255,9 @@ class Engine {
   bool full_cost_ = true;  // the matcher (or the dual bound) needs the whole S_x x S_y matrix
   bool dual_gap_ = false;  // the gap of greedy / Batch-Optimal comes from a dual bound
   // Coordinate-ascent sweeps of the dual bound after the warm start from the assignment.
-  // Measured on greedy's assignments of 3 gamma / tokens / relu problems at S = 196: the
-  // bound's excess over the optimum is 2.7-5.9% / 0.1-0.2% / 0.5-0.9% after 2 sweeps,
-  // 2.6-5.5% / 0-0.1% / 0.4-0.7% after 8, at 0.17 ms against 0.37 ms per problem.
+  // Measured on greedy's assignments of gamma / tokens / relu problems at S = 196: the
+  // bound's excess over the optimum is 1.4-5.9% / 0.1-0.2% / 0.5-0.9% after 2 sweeps and
+  // 1.3-5.5% / 0-0.1% / 0.4-0.7% after 8, at 0.17 ms against 0.37 ms per problem.
   // Widths per family: benchmarks/results/bounds.md.
   static constexpr int kDualSweeps = 2;
   bool direct_lin_ = false;
