@@ -41,6 +41,17 @@ find_package(CUDAToolkit REQUIRED)
 
 file(GLOB SEMRSM_CUDA_SOURCES CONFIGURE_DEPENDS
      ${CMAKE_CURRENT_SOURCE_DIR}/cuda/*.cu ${CMAKE_CURRENT_SOURCE_DIR}/cuda/*.cpp)
+# SEMRSM_CUDA_LINKER: a link driver for _cuda instead of nvcc's host compiler. The wheel build
+# (tools/build_wheel.sh) sets tools/zig-cuda-link: its C++ compiler, Zig's clang with libc++,
+# cannot parse CUDA's host headers, so _cuda is then compiled entirely by nvcc and its host
+# compiler (the binding too) and linked against an old glibc by Zig. _cuda shares no C++
+# objects with _core (Python objects and integers cross between them, nothing else), so the two
+# modules may use different C++ standard libraries.
+set(SEMRSM_CUDA_LINKER "" CACHE FILEPATH "Link driver of the _cuda module (default: nvcc's host compiler)")
+if(SEMRSM_CUDA_LINKER)
+  set_source_files_properties(${SEMRSM_CUDA_SOURCES} PROPERTIES LANGUAGE CUDA)
+  set(CMAKE_CUDA_HOST_LINK_LAUNCHER "${SEMRSM_CUDA_LINKER}")
+endif()
 pybind11_add_module(_cuda MODULE WITH_SOABI ${SEMRSM_CUDA_SOURCES})
 target_include_directories(_cuda PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/cpp ${CMAKE_CURRENT_SOURCE_DIR}/cuda)
 # cudart linked statically: the module imports on a machine with a driver but no toolkit,
@@ -50,7 +61,8 @@ set_target_properties(_cuda PROPERTIES
   CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}"
   CUDA_SEPARABLE_COMPILATION OFF
   CUDA_VISIBILITY_PRESET hidden)
-target_link_libraries(_cuda PRIVATE semrsm_core CUDA::cudart_static)
+target_link_libraries(_cuda PRIVATE Threads::Threads CUDA::cudart_static)
+semrsm_private_pybind11_internals(_cuda)
 # -Xfatbin=-compress-all: every architecture's image and the PTX stored compressed (the driver
 # decompresses the one it loads), which keeps the wheel small with three architectures inside.
 target_compile_options(_cuda PRIVATE
@@ -67,6 +79,7 @@ install(TARGETS _cuda DESTINATION semrsm_native)
 pybind11_add_module(_cuda_testing MODULE WITH_SOABI ${CMAKE_CURRENT_SOURCE_DIR}/cuda/testing/module.cpp)
 target_include_directories(_cuda_testing PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/cpp ${CMAKE_CURRENT_SOURCE_DIR}/cuda)
 target_link_libraries(_cuda_testing PRIVATE Threads::Threads)
+semrsm_private_pybind11_internals(_cuda_testing)
 install(TARGETS _cuda_testing DESTINATION semrsm_native)
 message(STATUS "semrsm_native: CUDA backend for architectures ${CMAKE_CUDA_ARCHITECTURES} "
                "(nvcc ${CMAKE_CUDA_COMPILER_VERSION})")

@@ -8,6 +8,7 @@ need no glibc newer than its manylinux tag says and no C++ runtime of the system
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import subprocess
@@ -111,3 +112,23 @@ def test_native_modules_keep_the_tags_promise():
                         versions += [a.name for a in auxes]
         glibc = [tuple(int(x) for x in v[6:].split(".")) for v in versions if v.startswith("GLIBC_")]
         assert glibc and max(glibc) <= limit, (path.name, max(glibc), limit)
+
+
+@installed_only
+def test_one_wheel_carries_the_cuda_module():
+    # One wheel for CPU and GPU nodes: where it was built with nvcc, it carries the CUDA module
+    # for sm_80, sm_90 and sm_100 (+ PTX) with its CPU-side test hooks, which import and answer
+    # on a node without a GPU or driver. SEMRSM_TEST_EXPECT_CUDA=1 (.ci/run, where nvcc is
+    # present) makes a wheel that silently came out CPU-only a failure instead of a skip.
+    info = semrsm_native.build_info()
+    if not info["cuda"]:
+        assert os.environ.get("SEMRSM_TEST_EXPECT_CUDA") != "1", (
+            f"the wheel has no CUDA module although nvcc was present: {info['build']}")
+        pytest.skip("a CPU-only wheel (built without nvcc)")
+    assert info["cuda_architectures"] == ["80-real", "90-real", "100"]
+    assert info["cuda_runtime_linkage"] == "static"
+    assert "built (" in info["build"], info["build"]
+    importlib.import_module("semrsm_native._cuda_testing")
+    if info["cuda_device_count"] == 0:
+        # No driver or no GPU: the runtime says why, nothing raised at import.
+        assert info["cuda_error"], info

