@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._arrays import is_torch_tensor
+from ._checks import compute_dtype
 
 __all__ = ["is_gpu_array"]
 
@@ -156,16 +157,15 @@ def _to_side(x: Any, func: str, name: str, device: str | None, like: _Side | Non
     import numpy as np
 
     a = np.asarray(x)
-    if a.dtype.kind not in "biuf":
-        raise TypeError(f"{func}: {name} must be numeric, got dtype {a.dtype}")
+    # Cast on the host by the CPU's rule (and its error): the frameworks hold no float128,
+    # and the kernels take float32 or float64 only.
+    a = a.astype(compute_dtype(a.dtype, name, func), copy=False)
     try:
         import torch
     except ImportError:
         torch = None
     if torch is not None and torch.cuda.is_available():
         dev = f"cuda:{like.device}" if like else _torch_device(device)
-        if a.dtype == np.float16:
-            a = a.astype(np.float32)
         return _Side(torch.from_numpy(np.ascontiguousarray(a)).to(dev), "torch", "numpy")
     try:
         import cupy
@@ -185,16 +185,10 @@ def _torch_device(device: str | None) -> str:
 
 
 def _compute_dtype(side: _Side, func: str, name: str) -> _Side:
-    """float32 and float64 stay; half precisions compute in float32; integers and bools in
-    float64 (as scipy and the CPU engine do); anything else is a TypeError."""
-    dt = side.dtype
-    if dt in ("float32", "float64"):
-        return side
-    if dt in ("float16", "bfloat16"):
-        return side.cast("float32")
-    if dt == "bool" or dt.startswith(("int", "uint")):
-        return side.cast("float64")
-    raise TypeError(f"{func}: {name} must be a real numeric array, got dtype {dt}")
+    """``side`` in the dtype it is computed in, by the CPU engine's rule
+    (:func:`._checks.compute_dtype`: half precisions in float32, integers and bool in
+    float64), cast on its device; the same TypeError as the CPU for anything else."""
+    return side.cast(compute_dtype(side.dtype, name, func))
 
 
 def _acts(side: _Side, layout: str, func: str, name: str) -> tuple[_Side, tuple]:

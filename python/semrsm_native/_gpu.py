@@ -141,7 +141,7 @@ def semantic_rsm(x: Any, y: Any, request: RsmRequest):
     _require_driver(func, cuda)
 
     xs, ys = _pair_sides(x, y, func, request.device)
-    layout = request.sample_layout(xs.shape, None if ys is None else ys.shape)
+    layout, _, _ = request.sample_dims(xs.shape, None if ys is None else ys.shape)
     if request.precision != "float32":
         xs = xs.cast("float32")
         ys = ys.cast("float32") if ys is not None else None
@@ -150,7 +150,6 @@ def semantic_rsm(x: Any, y: Any, request: RsmRequest):
     dy = None
     if ys is not None:
         ys, dy = _acts(ys, layout, func, "y")
-        request.same_features(layout, dx[4], dy[4])
     n = dx[2]
     m = dy[2] if dy is not None else n
     names = list(request.kernels)
@@ -193,22 +192,13 @@ def spatio_semantic_rsm(x: Any, y: Any, request: RsmRequest):
     cuda = cuda_module(func)
     _require_driver(func, cuda)
     xs, ys = _pair_sides(x, y, func, request.device)
-    for name, s in (("x", xs), ("y", ys)):
-        if s is not None and len(s.shape) < 2:
-            raise ValueError(f"{func}: {name} must have a sample axis and features, got shape {s.shape}")
-    n = xs.shape[0]
-    F = 1
-    for d in xs.shape[1:]:
-        F *= d
+    # The CPU's shape checks (rank, layout, features, positions), then the flattened view.
+    _, (S, C), _ = request.sample_dims(xs.shape, None if ys is None else ys.shape)
+    n, F = xs.shape[0], S * C
     xs = xs.reshape((n, F)).contiguous()
     m = n
     if ys is not None:
         m = ys.shape[0]
-        Fy = 1
-        for d in ys.shape[1:]:
-            Fy *= d
-        if Fy != F:
-            raise ValueError(f"{func}: x has {F} features per sample but y has {Fy}")
         ys = ys.reshape((m, F)).contiguous()
     names = list(request.kernels)
     outs = _finish_outputs(xs, names, n, m)

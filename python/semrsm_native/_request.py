@@ -95,6 +95,31 @@ class RsmRequest:
                 f"{fx} and {fy}"
             )
 
+    def sample_dims(self, x_shape: Sequence[int], y_shape: Sequence[int] | None = None):
+        """``(layout, (S, C) of x, (S, C) of y or None)``: the layout both inputs are read in
+        (:meth:`sample_layout`) and each input's positions and features, checked as both
+        backends check them: the same features, and for the spatio-semantic baseline
+        (matcher "identity", positions compared in place) the same positions."""
+        layout = self.sample_layout(x_shape, y_shape)
+        dx = _positions_features(layout, x_shape)
+        if y_shape is None:
+            return layout, dx, None
+        dy = _positions_features(layout, y_shape)
+        self.same_features(layout, dx[1], dy[1])
+        if self.matcher == "identity" and dx[0] != dy[0]:
+            raise ValueError(
+                f"{self.func}: x and y must have the same number of positions, got {dx[0]} and {dy[0]}"
+            )
+        return layout, dx, dy
+
+
+def _positions_features(layout: str, shape: Sequence[int]) -> tuple[int, int]:
+    if layout == "nchw":
+        return int(shape[2]) * int(shape[3]), int(shape[1])
+    if layout == "nhwc":
+        return int(shape[1]) * int(shape[2]), int(shape[3])
+    return int(shape[1]), int(shape[2])
+
 
 def _where(device: str | None, gpu: bool) -> str:
     """The device a routed call runs on; "auto" on the GPU means the inputs' own device, as
