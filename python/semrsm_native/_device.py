@@ -137,7 +137,7 @@ def _to_side(x: Any, func: str, name: str, device: str | None, like: _Side | Non
         host = None
         if x.device.type != "cuda":
             host = "torch"
-            x = x.to(f"cuda:{like.device}" if like else _torch_device(device))
+            x = x.to(_torch_device(device, like))
         t = x.detach()
         if t.is_conj():
             t = t.resolve_conj()
@@ -165,8 +165,9 @@ def _to_side(x: Any, func: str, name: str, device: str | None, like: _Side | Non
     except ImportError:
         torch = None
     if torch is not None and torch.cuda.is_available():
-        dev = f"cuda:{like.device}" if like else _torch_device(device)
-        return _Side(torch.from_numpy(np.ascontiguousarray(a)).to(dev), "torch", "numpy")
+        # Torch warns on read-only arrays (a memory-mapped .npy); the upload copies anyway.
+        a = np.ascontiguousarray(a) if a.flags.writeable else np.array(a, order="C")
+        return _Side(torch.from_numpy(a).to(_torch_device(device, like)), "torch", "numpy")
     try:
         import cupy
     except ImportError:
@@ -178,7 +179,11 @@ def _to_side(x: Any, func: str, name: str, device: str | None, like: _Side | Non
         return _Side(cupy.asarray(a), "cupy", "numpy")
 
 
-def _torch_device(device: str | None) -> str:
+def _torch_device(device: str | None, like: _Side | None = None) -> str:
+    """Torch's name of the device host data is sent to: where ``like`` (x, for y) is, else
+    ``device`` ("cuda:k"), else the current one."""
+    if like is not None:
+        return f"cuda:{like.device}"
     if device and device.startswith("cuda"):
         return device
     return "cuda"

@@ -123,9 +123,11 @@ def _pair_sides(x: Any, y: Any, func: str, device: Any) -> tuple[_Side, _Side | 
     return xs, ys
 
 
-def semantic_rsm(x: Any, y: Any, request: RsmRequest):
+def semantic_rsm(x: Any, y: Any, request: RsmRequest, *, return_d2: bool = False):
     """Semantic RSM on the GPU, for a request checked by :mod:`._request`; the parameters are
-    those of :func:`semrsm_native.semantic_rsm`.
+    those of :func:`semrsm_native.semantic_rsm`. ``return_d2`` (for
+    :func:`semrsm_native.semantic_rsm_block`): also the matched squared distances
+    ``|x_i - P y_j|^2``, (n, m) float64 summed directly as on the CPU, last in the result.
 
     GPU-only: ``precision`` ("float32", the default, computes the pair costs with CUDA-core
     FMAs in the input precision; "tf32" and "bf16" use tensor cores with inputs rounded to 10
@@ -157,6 +159,7 @@ def semantic_rsm(x: Any, y: Any, request: RsmRequest):
     perm = None
     if request.return_permutations:
         perm = xs.empty((n, m, dx[3]), "int32")
+    d2 = xs.empty((n, m), "float64") if return_d2 else None
     cuda.semantic_rsm(
         dx,
         dy,
@@ -174,11 +177,14 @@ def semantic_rsm(x: Any, y: Any, request: RsmRequest):
         xs.stream(),
         _tuning.current().placement,
         _tuning.current().max_tile_pairs,
+        xs.ptr_of(d2) if d2 is not None else 0,
     )
-    result = _package(xs, outs, names, not request.as_dict)
+    result = (_package(xs, outs, names, not request.as_dict),)
     if request.return_permutations:
-        return result, xs.out(perm)
-    return result
+        result += (xs.out(perm),)
+    if return_d2:
+        result += (xs.out(d2),)
+    return result if len(result) > 1 else result[0]
 
 
 def spatio_semantic_rsm(x: Any, y: Any, request: RsmRequest):

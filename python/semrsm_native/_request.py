@@ -26,7 +26,10 @@ from ._checks import choice, flag, kernel_list, positive_float, positive_int
 from ._threads import resolve_threads
 from ._vocabulary import COSTS, GPU_MATCHERS, KERNELS, LAP_METHOD_CODES, LAYOUTS, MATCHERS, PRECISIONS
 
-__all__ = ["RsmRequest", "LapRequest", "LAP_OPTIONS", "semantic_request", "spatio_request", "lap_request"]
+__all__ = [
+    "RsmRequest", "LapRequest", "LAP_OPTIONS", "semantic_request", "spatio_request", "lap_request",
+    "gpu_matcher",
+]
 
 
 @dataclass(frozen=True)
@@ -166,11 +169,8 @@ def semantic_request(
             "the CPU computes in the input's precision (precision='float32')"
         )
     matcher = choice(matcher, MATCHERS, "matcher", func)
-    if gpu and matcher not in GPU_MATCHERS:
-        raise NotImplementedError(
-            f"{func}: matcher={matcher!r} has no GPU implementation; pass device='cpu' "
-            f"(the GPU runs {', '.join(map(repr, GPU_MATCHERS[:-1]))} and {GPU_MATCHERS[-1]!r})"
-        )
+    if gpu:
+        gpu_matcher(matcher, func)
     if gpu:
         precision = choice(precision, PRECISIONS, "precision", func)
     return _request(
@@ -178,6 +178,18 @@ def semantic_request(
         positive_int(window, "window", func), eps, sigma, threads, progress,
         flag(return_permutations, "return_permutations", func), precision,
     )
+
+
+def gpu_matcher(matcher: str, func: str) -> str:
+    """``matcher`` (a name of ``MATCHERS``) if the CUDA backend has it; NotImplementedError
+    otherwise. Also asked where a GPU run is planned without a GPU at hand (a Dask client
+    submitting to dask-cuda workers)."""
+    if matcher not in GPU_MATCHERS:
+        raise NotImplementedError(
+            f"{func}: matcher={matcher!r} has no GPU implementation; pass device='cpu' "
+            f"(the GPU runs {', '.join(map(repr, GPU_MATCHERS[:-1]))} and {GPU_MATCHERS[-1]!r})"
+        )
+    return matcher
 
 
 def spatio_request(

@@ -165,7 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--baseline", action="store_true", help="also compute the spatio-semantic (classic) RSMs")
     c.add_argument("--plot", metavar="OUT.png", default=None, help="also draw the RSMs as heatmaps")
     c.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                   help="where to compute (default auto: the GPU only for GPU inputs)")
+                   help="where to compute (default auto: the GPU only for GPU inputs; with --store, "
+                   "cuda computes every tile on the GPU, on Dask on each worker's own GPU)")
     _add_common(c)
     c.set_defaults(func=_cmd_compute, validate=_validate_compute, subparser=c)
 
@@ -249,8 +250,6 @@ def _validate_compute(parser: argparse.ArgumentParser, args: argparse.Namespace)
         parser.error("one of -o/--output or --store is required")
     if args.output is None and (args.baseline or args.plot is not None):
         parser.error("--baseline and --plot need -o/--output")
-    if args.store is not None and args.device == "cuda":
-        parser.error("--store runs the tiles on the CPU engine; --device cuda needs -o without --store")
 
 
 def _cmd_compute(args: argparse.Namespace) -> int:
@@ -372,6 +371,8 @@ def _compute_stores(args: argparse.Namespace, acts: dict, progress: bool, timing
                 stores.update(_store_cli.run_stores(
                     {layer: x}, args.store, list(args.kernel), options, tile=args.tile,
                     threads=threads, progress=progress, client=client,
+                    # the store's inputs are files on the host: "auto" computes on the CPU
+                    device="cuda" if args.device == "cuda" else "cpu",
                 ))
             except (ValueError, TypeError) as exc:
                 raise _Failure(f"{args.acts}: layer {layer!r}: {exc}") from exc
