@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -31,14 +31,31 @@ class _Failure(Exception):
     """An error to report in one line with exit code 1."""
 
 
-def _kernel_list(text: str) -> list[str]:
-    kernels = [k.strip() for k in text.split(",") if k.strip()]
-    bad = [k for k in kernels if k not in KERNELS]
-    if not kernels or bad:
-        raise argparse.ArgumentTypeError(
-            f"invalid kernel {bad[0] if bad else text!r}: choose from {', '.join(KERNELS)} (comma-separated)"
-        )
-    return list(dict.fromkeys(kernels))
+def _name_list(what: str, allowed: Callable[[], Sequence[str]]) -> Callable[[str], list[str]]:
+    """An argparse type: a comma-separated list of names of ``allowed()`` (asked only when a
+    value is parsed, so that a list kept elsewhere is imported only then), repeats dropped."""
+
+    def parse(text: str) -> list[str]:
+        names = [k.strip() for k in text.split(",") if k.strip()]
+        choices = allowed()
+        bad = [k for k in names if k not in choices]
+        if not names or bad:
+            raise argparse.ArgumentTypeError(
+                f"invalid {what} {bad[0] if bad else text!r}: choose from {', '.join(choices)} (comma-separated)"
+            )
+        return list(dict.fromkeys(names))
+
+    return parse
+
+
+def _bench_matchers() -> Sequence[str]:
+    from .matcher_bench import BENCH_MATCHERS
+
+    return BENCH_MATCHERS
+
+
+_kernel_list = _name_list("kernel", lambda: KERNELS)
+_matcher_list = _name_list("matcher", _bench_matchers)
 
 
 def _size_list(text: str) -> list[int]:
@@ -58,18 +75,6 @@ def _size_list(text: str) -> list[int]:
 # The same checks as the Python API (semrsm_native._checks), as argparse types.
 _positive_int = argparse_type(int, positive_int, "a positive integer")
 _positive_float = argparse_type(float, positive_float, "a positive number")
-
-
-def _matcher_list(text: str) -> list[str]:
-    from .matcher_bench import BENCH_MATCHERS
-
-    ms = [m.strip() for m in text.split(",") if m.strip()]
-    bad = [m for m in ms if m not in BENCH_MATCHERS]
-    if not ms or bad:
-        raise argparse.ArgumentTypeError(
-            f"invalid matcher {bad[0] if bad else text!r}: choose from {', '.join(BENCH_MATCHERS)}"
-        )
-    return ms
 
 
 def _progress(args: argparse.Namespace) -> bool:
