@@ -96,18 +96,36 @@ class FakeCuda:
         return got[-1]
 
 
-def emulate_gpu(monkeypatch, fake):
-    """Route ``device="cuda"`` calls to ``fake`` with CPU memory as the device's: the real
-    upload path of ``_device._to_side`` runs (NumPy in, NumPy out; a CPU tensor comes back
-    a CPU tensor), with Torch's "cuda" device replaced by the CPU; CPU tensors, where a
-    caller passes them, stand in for device tensors only through that path."""
+def fake_device(monkeypatch, fake):
+    """Route ``device="cuda"`` calls to ``fake`` (a module with a device), with CPU tensors
+    playing device tensors; other inputs take the real upload path."""
     import torch
 
-    from semrsm_native import _device, _gpu
+    from semrsm_native import _gpu
 
     monkeypatch.setattr(_gpu, "cuda_module", lambda func: fake)
     monkeypatch.setattr(_gpu, "_RUNTIME", None)
     monkeypatch.setattr(_gpu._Side, "stream", lambda self: 0)
+    real_to_side = _gpu._to_side
+
+    def to_side(x, func, name, device, like=None):
+        if isinstance(x, torch.Tensor):
+            return _gpu._Side(x.detach(), "torch", None)
+        return real_to_side(x, func, name, device, like)
+
+    monkeypatch.setattr(_gpu, "_to_side", to_side)
+    return fake
+
+
+def emulate_gpu(monkeypatch, fake):
+    """:func:`fake_device`, and host arrays uploaded by the real path of
+    ``_device._to_side`` to the CPU (Torch's "cuda" device replaced by the CPU): NumPy in,
+    NumPy out."""
+    import torch
+
+    from semrsm_native import _device
+
+    fake_device(monkeypatch, fake)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(_device, "_torch_device", lambda device, like=None: "cpu")
     return fake

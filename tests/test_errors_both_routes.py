@@ -18,10 +18,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from semrsm_native import _gpu, semantic_rsm, semantic_rsm_block, spatio_semantic_rsm  # noqa: E402
+from semrsm_native import semantic_rsm, semantic_rsm_block, spatio_semantic_rsm  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))  # the shared helpers (importlib import mode)
-from _fake_cuda import emulate_gpu  # noqa: E402
+from _fake_cuda import emulate_gpu, fake_device  # noqa: E402
 
 
 class _NoLaunch:
@@ -36,16 +36,7 @@ class _NoLaunch:
 
 @pytest.fixture
 def gpu_route(monkeypatch):
-    monkeypatch.setattr(_gpu, "cuda_module", lambda func: _NoLaunch())
-    monkeypatch.setattr(_gpu, "_RUNTIME", None)
-    real_to_side = _gpu._to_side
-
-    def to_side(x, func, name, device, like=None):
-        if isinstance(x, torch.Tensor):  # CPU tensors play device memory
-            return _gpu._Side(x.detach(), "torch", None)
-        return real_to_side(x, func, name, device, like)
-
-    monkeypatch.setattr(_gpu, "_to_side", to_side)
+    fake_device(monkeypatch, _NoLaunch())  # CPU tensors play device memory
 
 
 def _error(f, *args, **kw):

@@ -411,25 +411,13 @@ def test_emulated_spatio_gram_and_distance(dtype):
 
 
 from _fake_cuda import FakeCuda as _FakeCuda  # noqa: E402
+from _fake_cuda import fake_device  # noqa: E402
 
 
 @pytest.fixture
 def fake_gpu(monkeypatch):
-    torch = pytest.importorskip("torch")
-    from semrsm_native import _gpu
-
-    fake = _FakeCuda(cuda)
-    monkeypatch.setattr(_gpu, "cuda_module", lambda func: fake)
-    monkeypatch.setattr(_gpu, "_RUNTIME", None)
-    monkeypatch.setattr(_gpu._Side, "stream", lambda self: 0)
-    real_to_side = _gpu._to_side
-
-    def to_side(x, func, name, device, like=None):
-        if isinstance(x, torch.Tensor):  # CPU tensors play device memory
-            return _gpu._Side(x.detach(), "torch", None)
-        return real_to_side(x, func, name, device, like)
-
-    monkeypatch.setattr(_gpu, "_to_side", to_side)
+    pytest.importorskip("torch")
+    fake_device(monkeypatch, _FakeCuda(cuda))  # CPU tensors play device memory
     # The GPU entry points take checked requests: call them as users do, through the public
     # functions routed to the (fake) GPU.
     from semrsm_native import lap, rsm

@@ -12,22 +12,18 @@ The same plumbing without a device: tests/test_block_device.py.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-cuda = pytest.importorskip("semrsm_native._cuda", reason="CUDA backend not built")
-torch = pytest.importorskip("torch")
+sys.path.insert(0, str(Path(__file__).parents[1]))  # the shared helpers (importlib import mode)
+from _cuda_device import needs_device  # noqa: E402
+
+cuda, torch, pytestmark = needs_device("no CUDA device")
 
 from semrsm_native import semantic_rsm, semantic_rsm_block  # noqa: E402
-
-_INFO = cuda.build_info()
-pytestmark = [
-    pytest.mark.gpu,
-    pytest.mark.skipif(
-        not _INFO["cuda_device_count"] or not torch.cuda.is_available(),
-        reason=f"no CUDA device ({_INFO.get('cuda_error') or 'torch.cuda unavailable'})",
-    ),
-]
 
 RTOL = 1e-5
 TILES = {
