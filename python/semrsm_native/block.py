@@ -14,8 +14,8 @@ in self mode it solves only ``i < j`` and mirrors. A block therefore runs
 ``device="cuda"`` runs the same three cases on the CUDA backend (one ``_gpu.semantic_rsm``
 launch per block, with the matched squared distances as an extra output): the GPU's
 results, equal to the CPU's within the GPU's tolerance (1e-5 relative for the exact
-matcher), not bit for bit. The CPU path is the one above, whatever the device argument
-routes elsewhere.
+matcher), not bit for bit. ``device="cpu"``, and ``"auto"`` with host inputs, run the CPU
+engine exactly as above.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def semantic_rsm_block(
     return_d2: bool = False,
     device: str = "auto",
 ):
-    """The entries ``rows x cols`` of ``semantic_rsm(x, y, ...)``, bit for bit.
+    """The entries ``rows x cols`` of ``semantic_rsm(x, y, ...)``, bit for bit on the CPU.
 
     Parameters
     ----------

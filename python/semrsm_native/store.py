@@ -3,7 +3,8 @@
 Layout of a store: array ``rsm`` (N x M float64, one chunk per tile), array ``done``
 (per tile the number of times it was computed and written: 0 pending, 1 done, more only if
 a tile was ever computed twice; chunk 1 x 1 so that marking a tile is one write of its own),
-and the attributes ``semrsm`` (options, package version, input fingerprint, tile). A tile
+and the attributes ``semrsm`` (options, package version, input fingerprint, tile, and the
+device the tiles are computed on: "cpu" or "cuda"). A tile
 is written first and marked done after, and every chunk write of Zarr's local store is
 atomic (a temporary file renamed into place, since zarr 3.1.3), so a crash inside a tile
 leaves it pending, never half-done.
