@@ -204,3 +204,15 @@ def test_cli_store_with_device_cuda_and_no_gpu_makes_no_store(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("semrsm: error: ") and "CUDA" in err
     assert not (tmp_path / "S" / "x" / "cosine" / "zarr.json").exists()
+
+
+@pytest.mark.parametrize("name", ["semantic_rsm", "spatio_rsm", "lap_batch"])
+def test_the_stand_in_has_the_bindings_signatures(name):
+    """What the stand-in receives is what the compiled module takes (d2 included)."""
+    import inspect
+    import re
+
+    real = pytest.importorskip("semrsm_native._cuda", reason="CUDA backend not built")
+    doc = getattr(real, name).__doc__.splitlines()[0]
+    params = re.findall(r"(\w+): ", doc[doc.index("(") + 1:doc.rindex(")")])
+    assert params == list(inspect.signature(getattr(FakeCuda, name)).parameters)[1:]
