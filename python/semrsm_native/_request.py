@@ -171,7 +171,6 @@ def semantic_request(
     matcher = choice(matcher, MATCHERS, "matcher", func)
     if gpu:
         gpu_matcher(matcher, func)
-    if gpu:
         precision = choice(precision, PRECISIONS, "precision", func)
     return _request(
         func, gpu, device, kernel, matcher, choice(cost, COSTS, "cost", func), layout,
