@@ -107,12 +107,12 @@ class Engine {
   // `cost` is this pair's scratch buffer (S_x x S_y): the exact solver may work in it in place.
   // `bound` (null: not wanted) receives the solver's certified gap.
   Status solve_dense(T* cost, int64_t* col4row, double* obj, double* bound,
-                     lap::Workspace& ws) const {
+                     lap::Scratch& scratch) const {
     lap::Problem<T> p;
     p.n = x_.S;
     p.m = y_.S;
     p.scratch = cost;
-    return lap::solve<T>(solve_opts_, p, lap::Solution{col4row, obj, bound}, ws);
+    return lap::solve<T>(solve_opts_, p, lap::Solution{col4row, obj, bound}, scratch);
   }
 
   Status pair(int64_t i, int64_t j, const T* pa, const T* pb, SlotWork<T>& w) {
@@ -140,7 +140,7 @@ class Engine {
       // Negated inner products: every solver minimises, and no solver needs to copy the
       // matrix just to flip its sign.
       K_.gemm(pa, Sx, pb, Sy, C, w.cost.data(), Sy, true);
-      st = solve_dense(w.cost.data(), col4row, &objective, want_gap, w.ws);
+      st = solve_dense(w.cost.data(), col4row, &objective, want_gap, w.matcher);
     } else {
       st = batch_optimal(xi, yj, i, j, col4row, &objective, w);
     }
@@ -214,7 +214,7 @@ class Engine {
     p.blocks = &block;
     p.row_keys = w.keys_x.data();
     p.col_keys = w.keys_y.data();
-    return lap::solve<T>(solve_opts_, p, lap::Solution{col4row, objective, nullptr}, w.ws);
+    return lap::solve<T>(solve_opts_, p, lap::Solution{col4row, objective, nullptr}, w.matcher);
   }
 
   void store(int64_t i, int64_t j, int64_t m, double lin, double d2, double gap) {

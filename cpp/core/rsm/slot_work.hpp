@@ -18,7 +18,7 @@ struct SlotWork {
   std::vector<int64_t> mp, mq;  // matched position pairs
   std::vector<double> keys_x, keys_y;
   std::vector<uint8_t> mark;
-  lap::Workspace ws;
+  lap::Scratch matcher;  // the assignment solvers' (lap/scratch.hpp)
 };
 
 }  // namespace semrsm::rsm::detail
