@@ -171,8 +171,9 @@ def test_dask_tasks_compute_on_the_workers_gpu(gpu, tmp_path):
     from semrsm_native import dask as sdask
 
     # Worker threads in this process, so that they see the emulated GPU.
+    # (":0": the in-process scheduler serves HTTP even without a dashboard; any free port)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
         out = sdask.semantic_rsm(X, tmp_path / "s", Y, client=client, tile=3, kernel="linear", device="cuda")
     np.testing.assert_allclose(np.asarray(out), semantic_rsm(X, Y, kernel="linear"), rtol=RTOL)
     assert len(gpu.calls) == 3 * 2  # tasks only: the client tried its pair on the CPU
