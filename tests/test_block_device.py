@@ -106,7 +106,19 @@ def test_gpu_block_refuses_what_the_gpu_lacks(gpu):
         semantic_rsm_block(X, rows=slice(0, 2), cols=slice(2, 4), matcher="batch_optimal", device="cuda")
     with pytest.raises(ValueError, match="semantic_rsm_block: kernel 'rbf' needs sigma"):
         semantic_rsm_block(X, rows=slice(0, 2), cols=slice(2, 4), kernel="rbf", device="cuda")
+    with pytest.raises(NotImplementedError, match="semantic_rsm_block: return_bounds is computed by the CPU"):
+        semantic_rsm_block(X, rows=slice(0, 2), cols=slice(2, 4), return_bounds=True, device="cuda")
     assert not gpu.calls
+
+
+@pytest.mark.parametrize("tile", TILES)
+def test_bounds_on_the_cpu_route_with_the_device_argument(tile):
+    rows, cols, cross = TILES[tile]
+    y = Y if cross else None
+    got, bounds = semantic_rsm_block(X, y, rows, cols, matcher="greedy", return_bounds=True, device="cpu")
+    whole, wb = semantic_rsm(X, y, matcher="greedy", return_bounds=True)
+    assert np.array_equal(got, whole[rows, cols])
+    assert np.array_equal(bounds.lower, wb.lower[rows, cols]) and np.array_equal(bounds.upper, wb.upper[rows, cols])
 
 
 # ------------------------------------------------------------------------------------------
