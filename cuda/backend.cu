@@ -291,8 +291,8 @@ void semantic_rsm_t(const RsmRequest& r, cudaStream_t stream) {
   }
   double* linear = reinterpret_cast<double*>(r.linear);
   int* perm = reinterpret_cast<int*>(r.perm);
-  double* d2 = nullptr;
-  if (r.rbf && n * m > 0) {
+  double* d2 = reinterpret_cast<double*>(r.d2);  // the caller's, when it wants them
+  if (!d2 && r.rbf && n * m > 0) {
     keep.emplace_back(static_cast<size_t>(n * m) * sizeof(double), stream, func, "RBF distances");
     d2 = keep.back().as<double>();
   }

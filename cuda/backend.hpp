@@ -57,6 +57,9 @@ struct RsmRequest {
   uintptr_t linear = 0;        // n x m float64, always written
   uintptr_t cosine = 0, rbf = 0;  // n x m float64 or 0
   uintptr_t perm = 0;          // n x m x S1 int32 or 0
+  uintptr_t d2 = 0;            // n x m float64 or 0: the matched squared distances
+                               // |x_i - P y_j|^2, summed directly (the CPU engine's d2; a tile
+                               // of a stored RBF RSM keeps them for the bandwidth's median)
   double sigma = 0.0;          // <= 0: the reference rule
   int device = 0;
   uintptr_t stream = 0;

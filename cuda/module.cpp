@@ -92,7 +92,8 @@ PYBIND11_MODULE(_cuda, m) {
       "semantic_rsm",
       [](py::tuple x, py::object y, const std::string& matcher, bool cosine_cost, const std::string& precision,
          double eps_rel, double eps_factor, uintptr_t linear, uintptr_t cosine, uintptr_t rbf, uintptr_t perm,
-         double sigma, int device, uintptr_t stream, const std::string& placement, int64_t max_tile_pairs) {
+         double sigma, int device, uintptr_t stream, const std::string& placement, int64_t max_tile_pairs,
+         uintptr_t d2) {
         cb::RsmRequest r;
         r.x = acts_desc(x);
         r.symmetric = y.is_none();
@@ -104,7 +105,7 @@ PYBIND11_MODULE(_cuda, m) {
         else if (precision == "bf16") r.precision = cb::Precision::bf16;
         else throw py::value_error("semantic_rsm: precision must be 'float32', 'tf32' or 'bf16'");
         r.eps_rel = eps_rel; r.eps_factor = eps_factor;
-        r.linear = linear; r.cosine = cosine; r.rbf = rbf; r.perm = perm;
+        r.linear = linear; r.cosine = cosine; r.rbf = rbf; r.perm = perm; r.d2 = d2;
         r.sigma = sigma; r.device = device; r.stream = stream;
         r.placement = placement_code(placement);
         r.max_tile_pairs = max_tile_pairs;
@@ -114,7 +115,7 @@ PYBIND11_MODULE(_cuda, m) {
       py::arg("x"), py::arg("y"), py::arg("matcher"), py::arg("cosine_cost"), py::arg("precision"),
       py::arg("eps_rel"), py::arg("eps_factor"), py::arg("linear"), py::arg("cosine"), py::arg("rbf"),
       py::arg("perm"), py::arg("sigma"), py::arg("device"), py::arg("stream"), py::arg("placement") = "auto",
-      py::arg("max_tile_pairs") = 0);
+      py::arg("max_tile_pairs") = 0, py::arg("d2") = 0);
 
   m.def(
       "spatio_rsm",

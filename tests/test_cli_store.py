@@ -134,7 +134,6 @@ def test_scheduler_address(tmp_path):
     ["--workers", "2"],  # Dask without a store
     ["--store", "S", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"],
     ["--store", "S", "--baseline"],
-    ["--store", "S", "--device", "cuda"],
     ["--store", "S", "--tile", "0"],
 ])
 def test_store_usage_errors_exit_2(tmp_path, extra):

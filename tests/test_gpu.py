@@ -10,6 +10,9 @@ the caller's stream; a non-default device; tiling; clear errors.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -18,20 +21,13 @@ try:  # the GPU machine may lack scipy; the CPU core (tested against scipy) is t
 except ImportError:
     linear_sum_assignment = None
 
-cuda = pytest.importorskip("semrsm_native._cuda", reason="CUDA backend not built")
-torch = pytest.importorskip("torch")
+sys.path.insert(0, str(Path(__file__).parent))  # the shared helpers (importlib import mode)
+from _cuda_device import needs_device  # noqa: E402
+
+cuda, torch, pytestmark = needs_device("no CUDA device")
 
 import semrsm_native  # noqa: E402
 from semrsm_native import _tuning, lap, rsm  # noqa: E402
-
-_INFO = cuda.build_info()
-pytestmark = [
-    pytest.mark.gpu,
-    pytest.mark.skipif(
-        not _INFO["cuda_device_count"] or not torch.cuda.is_available(),
-        reason=f"no CUDA device ({_INFO.get('cuda_error') or 'torch.cuda unavailable'})",
-    ),
-]
 
 RTOL = 1e-5
 

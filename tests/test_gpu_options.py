@@ -9,23 +9,18 @@ the option at a value far from its default so that an ignored option gives anoth
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-cuda = pytest.importorskip("semrsm_native._cuda", reason="needs the CUDA backend (not built here)")
-torch = pytest.importorskip("torch")
+sys.path.insert(0, str(Path(__file__).parent))  # the shared helpers (importlib import mode)
+from _cuda_device import needs_device  # noqa: E402
+
+cuda, torch, pytestmark = needs_device("needs a CUDA device to check that the kernels use eps and sigma")
 
 from semrsm_native import lap, rsm  # noqa: E402
-
-_INFO = cuda.build_info()
-pytestmark = [
-    pytest.mark.gpu,
-    pytest.mark.skipif(
-        not _INFO["cuda_device_count"] or not torch.cuda.is_available(),
-        reason="needs a CUDA device to check that the kernels use eps and sigma "
-        f"({_INFO.get('cuda_error') or 'no device visible'})",
-    ),
-]
 
 
 def _acts(n, S, C, seed):

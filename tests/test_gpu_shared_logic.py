@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import functools
 import itertools
+import sys
 import types
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
+
+sys.path.insert(0, str(Path(__file__).parent))  # the shared helpers (importlib import mode)
 
 cuda = pytest.importorskip("semrsm_native._cuda_testing", reason="CUDA backend not built")
 
@@ -406,99 +410,14 @@ def test_emulated_spatio_gram_and_distance(dtype):
 # kernels dict, permutations, dtype handling.
 
 
-class _FakeCuda:
-    def __init__(self, real):
-        self.real = real
-
-    @staticmethod
-    def _view(ptr, dtype, shape, strides):
-        import ctypes
-
-        dt = np.dtype(dtype)
-        extent = 1 + sum((s - 1) * st for s, st in zip(shape, strides)) if all(shape) else 0
-        buf = (ctypes.c_char * max(extent * dt.itemsize, 1)).from_address(ptr)
-        base = np.frombuffer(buf, dtype=dt)
-        return np.lib.stride_tricks.as_strided(base, shape, [st * dt.itemsize for st in strides])
-
-    @staticmethod
-    def _write(ptr, arr):
-        import ctypes
-
-        arr = np.ascontiguousarray(arr)
-        ctypes.memmove(ptr, arr.ctypes.data, arr.nbytes)
-
-    def build_info(self):
-        return {"cuda_device_count": 1, "cuda_error": None}
-
-    def semantic_rsm(self, x, y, matcher, cosine_cost, precision, eps_rel, eps_factor, linear, cosine, rbf, perm,
-                     sigma, device, stream, placement="auto", max_tile_pairs=0):
-        X = self._view(x[0], x[1], x[2:5], x[5:8])
-        Y = None if y is None else self._view(y[0], y[1], y[2:5], y[5:8])
-        lin, d2, pm = self.real.host_rsm(np.array(X), None if Y is None else np.array(Y), matcher, cosine_cost,
-                                         max_tile_pairs or 1000)
-        Yv = X if Y is None else Y
-        xs = (X.astype(np.float64) ** 2).sum((1, 2))
-        ys = (Yv.astype(np.float64) ** 2).sum((1, 2))
-        self._write(linear, lin)
-        if cosine:
-            self._write(cosine, lin / ((np.sqrt(xs)[:, None] + 1e-13) * (np.sqrt(ys)[None] + 1e-13)))
-        if rbf:
-            if sigma <= 0:
-                off = d2[~np.eye(*d2.shape, dtype=bool)] if Y is None else d2.ravel()
-                cand = np.sort(off[off > 0])
-                sigma = np.sqrt(cand[(len(cand) - 1) // 2]) + 1e-3
-            self._write(rbf, np.exp(-d2 / (2 * sigma**2)))
-        if perm:
-            self._write(perm, pm)
-
-    def spatio_rsm(self, x, y, dtype, n, m, F, symmetric, linear, cosine, rbf, sigma, device, stream):
-        X = self._view(x, dtype, (n, F), (F, 1))
-        Y = X if symmetric else self._view(y, dtype, (m, F), (F, 1))
-        lin = self.real.host_gram(np.array(X), np.array(Y), False)
-        d2 = self.real.host_gram(np.array(X), np.array(Y), True)
-        self.semantic_like_finish(lin, d2, X, Y, symmetric, linear, cosine, rbf, sigma)
-
-    def semantic_like_finish(self, lin, d2, X, Y, symmetric, linear, cosine, rbf, sigma):
-        xs = (X.astype(np.float64) ** 2).sum(1)
-        ys = (Y.astype(np.float64) ** 2).sum(1)
-        self._write(linear, lin)
-        if cosine:
-            self._write(cosine, lin / ((np.sqrt(xs)[:, None] + 1e-13) * (np.sqrt(ys)[None] + 1e-13)))
-        if rbf:
-            if sigma <= 0:
-                off = d2[~np.eye(*d2.shape, dtype=bool)] if symmetric else d2.ravel()
-                cand = np.sort(off[off > 0])
-                sigma = np.sqrt(cand[(len(cand) - 1) // 2]) + 1e-3
-            self._write(rbf, np.exp(-d2 / (2 * sigma**2)))
-
-    def lap_batch(self, cost, dtype, B, n, m, maximize, method, eps_rel, eps_factor, col, objective, bound, device,
-                  stream, placement="auto"):
-        C = self._view(cost, dtype, (B, n, m), (n * m, m, 1))
-        c, o, b, st = self.real.host_solve(np.array(C), maximize, method, eps_rel, eps_factor, 0)
-        assert (st == 0).all()
-        self._write(col, c)
-        self._write(objective, o)
-        if bound:
-            self._write(bound, b)
+from _fake_cuda import FakeCuda as _FakeCuda  # noqa: E402
+from _fake_cuda import fake_device  # noqa: E402
 
 
 @pytest.fixture
 def fake_gpu(monkeypatch):
-    torch = pytest.importorskip("torch")
-    from semrsm_native import _gpu
-
-    fake = _FakeCuda(cuda)
-    monkeypatch.setattr(_gpu, "cuda_module", lambda func: fake)
-    monkeypatch.setattr(_gpu, "_RUNTIME", None)
-    monkeypatch.setattr(_gpu._Side, "stream", lambda self: 0)
-    real_to_side = _gpu._to_side
-
-    def to_side(x, func, name, device, like=None):
-        if isinstance(x, torch.Tensor):  # CPU tensors play device memory
-            return _gpu._Side(x.detach(), "torch", None)
-        return real_to_side(x, func, name, device, like)
-
-    monkeypatch.setattr(_gpu, "_to_side", to_side)
+    pytest.importorskip("torch")
+    fake_device(monkeypatch, _FakeCuda(cuda))  # CPU tensors play device memory
     # The GPU entry points take checked requests: call them as users do, through the public
     # functions routed to the (fake) GPU.
     from semrsm_native import lap, rsm

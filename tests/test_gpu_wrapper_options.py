@@ -20,9 +20,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from semrsm_native import _gpu, _tuning, linear_sum_assignment_batch, semantic_rsm, spatio_semantic_rsm  # noqa: E402
+from semrsm_native import (  # noqa: E402
+    _gpu, _tuning, linear_sum_assignment_batch, semantic_rsm, semantic_rsm_block, spatio_semantic_rsm,
+)
 
-SENTINEL = {"linear": 1.25, "cosine": 2.5, "rbf": 3.75, "perm": 7, "col": 5, "objective": 4.5, "bound": 0.125}
+SENTINEL = {"linear": 1.25, "cosine": 2.5, "rbf": 3.75, "perm": 7, "d2": 8.5, "col": 5, "objective": 4.5,
+            "bound": 0.125}
 
 
 def _fill(ptr: int, count: int, value, dtype) -> None:
@@ -41,7 +44,7 @@ class Recorder:
         return {"cuda_device_count": 1, "cuda_error": None}
 
     def semantic_rsm(self, x, y, matcher, cosine_cost, precision, eps_rel, eps_factor, linear, cosine, rbf,
-                     perm, sigma, device, stream, placement="auto", max_tile_pairs=0):
+                     perm, sigma, device, stream, placement="auto", max_tile_pairs=0, d2=0):
         args = dict(locals())
         del args["self"]
         self.calls.append(("semantic_rsm", args))
@@ -51,6 +54,7 @@ class Recorder:
         _fill(cosine, n * m, SENTINEL["cosine"], np.float64)
         _fill(rbf, n * m, SENTINEL["rbf"], np.float64)
         _fill(perm, n * m * x[3], SENTINEL["perm"], np.int32)
+        _fill(d2, n * m, SENTINEL["d2"], np.float64)
 
     def spatio_rsm(self, x, y, dtype, n, m, F, symmetric, linear, cosine, rbf, sigma, device, stream):
         args = dict(locals())
@@ -137,6 +141,24 @@ def test_semantic_rsm_asks_only_for_the_wanted_outputs(rec):
     assert a["cosine"] == 0 and a["rbf"] != 0 and a["perm"] != 0
     assert torch.all(out == SENTINEL["rbf"]) and perm.dtype == torch.int32 and torch.all(perm == SENTINEL["perm"])
     assert tuple(perm.shape) == (4, 4, 10)
+    assert a["d2"] == 0  # the squared distances leave the device for semantic_rsm_block only
+
+
+def test_block_asks_for_d2_only_with_return_d2(rec, monkeypatch):
+    from semrsm_native import block
+
+    monkeypatch.setattr(block, "read_samples", lambda a, sl: a[sl])  # as it reads a device tensor
+    x = _x(n=6)
+    for return_d2 in (False, True):
+        rec.calls.clear()
+        got = semantic_rsm_block(x, rows=slice(0, 2), cols=slice(2, 5), kernel="rbf", sigma=0.5,
+                                 return_d2=return_d2, device="cuda")
+        a = rec.last("semantic_rsm")
+        assert a["rbf"] != 0 and a["sigma"] == 0.5 and (a["d2"] != 0) == return_d2
+        out, d2 = got if return_d2 else (got, None)
+        assert tuple(out.shape) == (2, 3) and torch.all(out == SENTINEL["rbf"])
+        if return_d2:
+            assert d2.dtype == torch.float64 and tuple(d2.shape) == (2, 3) and torch.all(d2 == SENTINEL["d2"])
 
 
 @pytest.mark.parametrize("layout", ["nchw", "nhwc", "ntd"])

@@ -200,10 +200,12 @@ def test_block_builds_the_request_of_the_whole_call(monkeypatch):
 
 
 def test_gpu_entry_points_take_the_request_not_the_signature():
-    for f, params in [(_gpu.semantic_rsm, ["x", "y", "request"]),
+    # (and the one output the request does not name: the block's squared distances)
+    for f, params in [(_gpu.semantic_rsm, ["x", "y", "request", "return_d2"]),
                       (_gpu.spatio_semantic_rsm, ["x", "y", "request"]),
                       (_gpu.linear_sum_assignment_batch, ["costs", "request"])]:
         assert list(inspect.signature(f).parameters) == params
+    assert inspect.signature(_gpu.semantic_rsm).parameters["return_d2"].kind is inspect.Parameter.KEYWORD_ONLY
 
 
 # ------------------------------------------------------------------------------------------

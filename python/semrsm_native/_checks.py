@@ -15,7 +15,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-__all__ = ["choice", "kernel_list", "positive_float", "positive_int", "flag", "argparse_type"]
+__all__ = [
+    "choice", "kernel_list", "positive_float", "positive_int", "flag", "compute_dtype", "argparse_type",
+]
 
 
 def choice(value: Any, allowed: Sequence[str], what: str, func: str) -> str:
@@ -71,6 +73,28 @@ def flag(value: Any, what: str, func: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{func}: {what} must be a bool, got {type(value).__name__}")
     return bool(value)
+
+
+# Real dtypes by name (NumPy, Torch and CuPy spell them alike) -> the dtype an RSM computes
+# them in: float32 and float64 stay; the half precisions compute in float32 (the CPU and
+# the GPU kernels take float32 or float64 only); wider floats, integers and bool in float64,
+# as scipy and the CPU engine do.
+_COMPUTE_DTYPES = {"float32": "float32", "float64": "float64", "float16": "float32",
+                   "bfloat16": "float32", "float96": "float64", "float128": "float64",
+                   "bool": "float64"}
+
+
+def compute_dtype(dtype: Any, what: str, func: str) -> str:
+    """The dtype an input of ``dtype`` (a NumPy dtype or a dtype's name, such as Torch's
+    ``"bfloat16"``) is computed in: "float32" or "float64"; TypeError for anything that
+    does not hold real numbers (complex, strings, objects). The CPU engine and the GPU
+    backend both ask this, so one input gets one dtype and one error on either."""
+    name = dtype.name if isinstance(dtype, np.dtype) else str(dtype)
+    if name in _COMPUTE_DTYPES:
+        return _COMPUTE_DTYPES[name]
+    if name.startswith(("int", "uint")) and name[-1].isdigit():
+        return "float64"
+    raise TypeError(f"{func}: {what} must hold real numbers (float, int or bool), got dtype {dtype}")
 
 
 def argparse_type(parse: Callable[[str], Any], check: Callable[[Any, str, str], Any],

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._arrays import is_torch_tensor
+from ._checks import compute_dtype
 
 __all__ = ["is_gpu_array"]
 
@@ -136,7 +137,7 @@ def _to_side(x: Any, func: str, name: str, device: str | None, like: _Side | Non
         host = None
         if x.device.type != "cuda":
             host = "torch"
-            x = x.to(f"cuda:{like.device}" if like else _torch_device(device))
+            x = x.to(_torch_device(device, like))
         t = x.detach()
         if t.is_conj():
             t = t.resolve_conj()
@@ -156,17 +157,17 @@ def _to_side(x: Any, func: str, name: str, device: str | None, like: _Side | Non
     import numpy as np
 
     a = np.asarray(x)
-    if a.dtype.kind not in "biuf":
-        raise TypeError(f"{func}: {name} must be numeric, got dtype {a.dtype}")
+    # Cast on the host by the CPU's rule (and its error): the frameworks hold no float128,
+    # and the kernels take float32 or float64 only.
+    a = a.astype(compute_dtype(a.dtype, name, func), copy=False)
     try:
         import torch
     except ImportError:
         torch = None
     if torch is not None and torch.cuda.is_available():
-        dev = f"cuda:{like.device}" if like else _torch_device(device)
-        if a.dtype == np.float16:
-            a = a.astype(np.float32)
-        return _Side(torch.from_numpy(np.ascontiguousarray(a)).to(dev), "torch", "numpy")
+        # Torch warns on read-only arrays (a memory-mapped .npy); the upload copies anyway.
+        a = np.ascontiguousarray(a) if a.flags.writeable else np.array(a, order="C")
+        return _Side(torch.from_numpy(a).to(_torch_device(device, like)), "torch", "numpy")
     try:
         import cupy
     except ImportError:
@@ -178,23 +179,21 @@ def _to_side(x: Any, func: str, name: str, device: str | None, like: _Side | Non
         return _Side(cupy.asarray(a), "cupy", "numpy")
 
 
-def _torch_device(device: str | None) -> str:
+def _torch_device(device: str | None, like: _Side | None = None) -> str:
+    """Torch's name of the device host data is sent to: where ``like`` (x, for y) is, else
+    ``device`` ("cuda:k"), else the current one."""
+    if like is not None:
+        return f"cuda:{like.device}"
     if device and device.startswith("cuda"):
         return device
     return "cuda"
 
 
 def _compute_dtype(side: _Side, func: str, name: str) -> _Side:
-    """float32 and float64 stay; half precisions compute in float32; integers and bools in
-    float64 (as scipy and the CPU engine do); anything else is a TypeError."""
-    dt = side.dtype
-    if dt in ("float32", "float64"):
-        return side
-    if dt in ("float16", "bfloat16"):
-        return side.cast("float32")
-    if dt == "bool" or dt.startswith(("int", "uint")):
-        return side.cast("float64")
-    raise TypeError(f"{func}: {name} must be a real numeric array, got dtype {dt}")
+    """``side`` in the dtype it is computed in, by the CPU engine's rule
+    (:func:`._checks.compute_dtype`: half precisions in float32, integers and bool in
+    float64), cast on its device; the same TypeError as the CPU for anything else."""
+    return side.cast(compute_dtype(side.dtype, name, func))
 
 
 def _acts(side: _Side, layout: str, func: str, name: str) -> tuple[_Side, tuple]:

@@ -123,9 +123,11 @@ def _pair_sides(x: Any, y: Any, func: str, device: Any) -> tuple[_Side, _Side | 
     return xs, ys
 
 
-def semantic_rsm(x: Any, y: Any, request: RsmRequest):
+def semantic_rsm(x: Any, y: Any, request: RsmRequest, *, return_d2: bool = False):
     """Semantic RSM on the GPU, for a request checked by :mod:`._request`; the parameters are
-    those of :func:`semrsm_native.semantic_rsm`.
+    those of :func:`semrsm_native.semantic_rsm`. ``return_d2`` (for
+    :func:`semrsm_native.semantic_rsm_block`): also the matched squared distances
+    ``|x_i - P y_j|^2``, (n, m) float64 summed directly as on the CPU, last in the result.
 
     GPU-only: ``precision`` ("float32", the default, computes the pair costs with CUDA-core
     FMAs in the input precision; "tf32" and "bf16" use tensor cores with inputs rounded to 10
@@ -141,7 +143,7 @@ def semantic_rsm(x: Any, y: Any, request: RsmRequest):
     _require_driver(func, cuda)
 
     xs, ys = _pair_sides(x, y, func, request.device)
-    layout = request.sample_layout(xs.shape, None if ys is None else ys.shape)
+    layout, _, _ = request.sample_dims(xs.shape, None if ys is None else ys.shape)
     if request.precision != "float32":
         xs = xs.cast("float32")
         ys = ys.cast("float32") if ys is not None else None
@@ -150,7 +152,6 @@ def semantic_rsm(x: Any, y: Any, request: RsmRequest):
     dy = None
     if ys is not None:
         ys, dy = _acts(ys, layout, func, "y")
-        request.same_features(layout, dx[4], dy[4])
     n = dx[2]
     m = dy[2] if dy is not None else n
     names = list(request.kernels)
@@ -158,6 +159,7 @@ def semantic_rsm(x: Any, y: Any, request: RsmRequest):
     perm = None
     if request.return_permutations:
         perm = xs.empty((n, m, dx[3]), "int32")
+    d2 = xs.empty((n, m), "float64") if return_d2 else None
     cuda.semantic_rsm(
         dx,
         dy,
@@ -175,11 +177,14 @@ def semantic_rsm(x: Any, y: Any, request: RsmRequest):
         xs.stream(),
         _tuning.current().placement,
         _tuning.current().max_tile_pairs,
+        xs.ptr_of(d2) if d2 is not None else 0,
     )
-    result = _package(xs, outs, names, not request.as_dict)
+    result = (_package(xs, outs, names, not request.as_dict),)
     if request.return_permutations:
-        return result, xs.out(perm)
-    return result
+        result += (xs.out(perm),)
+    if return_d2:
+        result += (xs.out(d2),)
+    return result if len(result) > 1 else result[0]
 
 
 def spatio_semantic_rsm(x: Any, y: Any, request: RsmRequest):
@@ -193,22 +198,13 @@ def spatio_semantic_rsm(x: Any, y: Any, request: RsmRequest):
     cuda = cuda_module(func)
     _require_driver(func, cuda)
     xs, ys = _pair_sides(x, y, func, request.device)
-    for name, s in (("x", xs), ("y", ys)):
-        if s is not None and len(s.shape) < 2:
-            raise ValueError(f"{func}: {name} must have a sample axis and features, got shape {s.shape}")
-    n = xs.shape[0]
-    F = 1
-    for d in xs.shape[1:]:
-        F *= d
+    # The CPU's shape checks (rank, layout, features, positions), then the flattened view.
+    _, (S, C), _ = request.sample_dims(xs.shape, None if ys is None else ys.shape)
+    n, F = xs.shape[0], S * C
     xs = xs.reshape((n, F)).contiguous()
     m = n
     if ys is not None:
         m = ys.shape[0]
-        Fy = 1
-        for d in ys.shape[1:]:
-            Fy *= d
-        if Fy != F:
-            raise ValueError(f"{func}: x has {F} features per sample but y has {Fy}")
         ys = ys.reshape((m, F)).contiguous()
     names = list(request.kernels)
     outs = _finish_outputs(xs, names, n, m)

@@ -26,7 +26,10 @@ from ._checks import choice, flag, kernel_list, positive_float, positive_int
 from ._threads import resolve_threads
 from ._vocabulary import COSTS, GPU_MATCHERS, KERNELS, LAP_METHOD_CODES, LAYOUTS, MATCHERS, PRECISIONS
 
-__all__ = ["RsmRequest", "LapRequest", "LAP_OPTIONS", "semantic_request", "spatio_request", "lap_request"]
+__all__ = [
+    "RsmRequest", "LapRequest", "LAP_OPTIONS", "semantic_request", "spatio_request", "lap_request",
+    "gpu_matcher",
+]
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,31 @@ class RsmRequest:
                 f"{fx} and {fy}"
             )
 
+    def sample_dims(self, x_shape: Sequence[int], y_shape: Sequence[int] | None = None):
+        """``(layout, (S, C) of x, (S, C) of y or None)``: the layout both inputs are read in
+        (:meth:`sample_layout`) and each input's positions and features, checked as both
+        backends check them: the same features, and for the spatio-semantic baseline
+        (matcher "identity", positions compared in place) the same positions."""
+        layout = self.sample_layout(x_shape, y_shape)
+        dx = _positions_features(layout, x_shape)
+        if y_shape is None:
+            return layout, dx, None
+        dy = _positions_features(layout, y_shape)
+        self.same_features(layout, dx[1], dy[1])
+        if self.matcher == "identity" and dx[0] != dy[0]:
+            raise ValueError(
+                f"{self.func}: x and y must have the same number of positions, got {dx[0]} and {dy[0]}"
+            )
+        return layout, dx, dy
+
+
+def _positions_features(layout: str, shape: Sequence[int]) -> tuple[int, int]:
+    if layout == "nchw":
+        return int(shape[2]) * int(shape[3]), int(shape[1])
+    if layout == "nhwc":
+        return int(shape[1]) * int(shape[2]), int(shape[3])
+    return int(shape[1]), int(shape[2])
+
 
 def _where(device: str | None, gpu: bool) -> str:
     """The device a routed call runs on; "auto" on the GPU means the inputs' own device, as
@@ -146,12 +174,8 @@ def semantic_request(
             "the CPU computes in the input's precision (precision='float32')"
         )
     matcher = choice(matcher, MATCHERS, "matcher", func)
-    if gpu and matcher not in GPU_MATCHERS:
-        raise NotImplementedError(
-            f"{func}: matcher={matcher!r} has no GPU implementation; pass device='cpu' "
-            f"(the GPU runs {', '.join(map(repr, GPU_MATCHERS[:-1]))} and {GPU_MATCHERS[-1]!r})"
-        )
     if gpu:
+        gpu_matcher(matcher, func)
         precision = choice(precision, PRECISIONS, "precision", func)
     cost = choice(cost, COSTS, "cost", func)
     window = positive_int(window, "window", func)
@@ -177,6 +201,18 @@ def semantic_request(
             "default median bandwidth of the exact RSM is not known from approximate matches"
         )
     return request
+
+
+def gpu_matcher(matcher: str, func: str) -> str:
+    """``matcher`` (a name of ``MATCHERS``) if the CUDA backend has it; NotImplementedError
+    otherwise. Also asked where a GPU run is planned without a GPU at hand (a Dask client
+    submitting to dask-cuda workers)."""
+    if matcher not in GPU_MATCHERS:
+        raise NotImplementedError(
+            f"{func}: matcher={matcher!r} has no GPU implementation; pass device='cpu' "
+            f"(the GPU runs {', '.join(map(repr, GPU_MATCHERS[:-1]))} and {GPU_MATCHERS[-1]!r})"
+        )
+    return matcher
 
 
 def spatio_request(

@@ -84,10 +84,11 @@ def dask_client(scheduler: str | None, workers: int | None):
     return Client(cluster), cluster
 
 
-def _tile_counts(path: Path, x, tile: int, options: dict) -> tuple[int, int]:
+def _tile_counts(path: Path, x, tile: int, options: dict, device: str, here: bool) -> tuple[int, int]:
     from . import store
 
-    root = store.open_store(path, x, None, tile, options)  # creates, or refuses a mismatch
+    # creates, or refuses a mismatch; tried on the device only where the tiles run here
+    root = store.open_store(path, x, None, tile, options, device, probe_here=here)
     done = np.asarray(root["done"][...])
     total = done.shape[0] * (done.shape[0] + 1) // 2
     return total, total - len(store.pending_tiles(done, True))
@@ -103,12 +104,13 @@ def run_stores(
     threads: int | None,
     progress: bool,
     client=None,
+    device: str = "cpu",
     echo=print,
 ) -> dict[str, dict[str, Any]]:
     """Compute (or resume) the store of every layer and kernel; ``{layer: {kernel: path}}``.
 
     With ``client`` the tiles are Dask tasks (:func:`semrsm_native.dask.semantic_rsm`),
-    otherwise they run here. Ctrl-C leaves every finished tile in place: the message says
+    otherwise they run here; on ``device`` ("cpu" or "cuda") either way. Ctrl-C leaves every finished tile in place: the message says
     how many are done and that running the same command resumes.
     """
     from . import store
@@ -121,18 +123,19 @@ def run_stores(
             path = store_path(root, layer, kernel)
             path.parent.mkdir(parents=True, exist_ok=True)
             opts = dict(options, kernel=kernel)
-            total, done = _tile_counts(path, x, tile, opts)
+            total, done = _tile_counts(path, x, tile, opts, device, client is None)
             state = "new store" if done == 0 else f"resuming, {done} of {total} tiles done"
             echo(f"  {kernel}: {path} ({total} tiles of {tile} x {tile} samples; {state})", flush=True)
             t = time.perf_counter()
             try:
                 if client is None:
-                    store.semantic_rsm_to_store(x, path, tile=tile, threads=threads, progress=progress, **opts)
+                    store.semantic_rsm_to_store(x, path, tile=tile, threads=threads, progress=progress,
+                                                device=device, **opts)
                 else:
                     sdask.semantic_rsm(x, path, client=client, tile=tile, threads=threads,
-                                       progress=progress, **opts)
+                                       progress=progress, device=device, **opts)
             except KeyboardInterrupt:
-                _, now = _tile_counts(path, x, tile, opts)
+                _, now = _tile_counts(path, x, tile, opts, device, False)
                 echo(f"  {kernel}: interrupted with {now} of {total} tiles done; run the same "
                      "command again to resume", flush=True)
                 raise

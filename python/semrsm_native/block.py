@@ -10,6 +10,12 @@ in self mode it solves only ``i < j`` and mirrors. A block therefore runs
 * an upper off-diagonal block (rows before cols) as ``x[rows]`` against ``x[cols]``, which
   packs the same operands as the whole call does for ``i < j``;
 * a lower block as the transpose of its upper mirror (the whole call mirrors too).
+
+``device="cuda"`` runs the same three cases on the CUDA backend (one ``_gpu.semantic_rsm``
+launch per block, with the matched squared distances as an extra output): the GPU's
+results, equal to the CPU's within the GPU's tolerance (1e-5 relative for the exact
+matcher), not bit for bit. ``device="cpu"``, and ``"auto"`` with host inputs, run the CPU
+engine exactly as above.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import _core
+from . import _core, _gpu
+from ._arrays import is_torch_tensor
 from ._checks import flag
+from ._device import is_gpu_array
 from ._request import semantic_request
 from ._vocabulary import KERNEL_CODES as _KERNEL_CODE
 from ._bounds import Bounds
@@ -37,12 +45,13 @@ def read_samples(a: Any, sl: slice) -> np.ndarray:
     """Read samples ``a[sl]`` only: NumPy, memory-mapped ``.npy``, Zarr or Dask arrays.
 
     Slicing a memory map or a Zarr array reads just those samples from disk; a Dask array
-    computes just the chunks that overlap them.
+    computes just the chunks that overlap them. A GPU array's samples stay a view on its
+    device.
     """
     part = a[sl]
     if hasattr(part, "compute") and callable(part.compute):  # Dask array
         part = part.compute(scheduler="sync")
-    return np.asarray(part)
+    return part if is_gpu_array(part) else np.asarray(part)  # GPU arrays stay where they are
 
 
 def _range(sl: Any, n: int, what: str, func: str) -> tuple[int, int]:
@@ -72,8 +81,9 @@ def semantic_rsm_block(
     threads: int | None = None,
     return_d2: bool = False,
     return_bounds: bool = False,
+    device: str = "auto",
 ):
-    """The entries ``rows x cols`` of ``semantic_rsm(x, y, ...)``, bit for bit.
+    """The entries ``rows x cols`` of ``semantic_rsm(x, y, ...)``, bit for bit on the CPU.
 
     Parameters
     ----------
@@ -94,14 +104,22 @@ def semantic_rsm_block(
         Also return the matched squared distances ``|x_i - P y_j|^2`` of the block.
     return_bounds : bool
         Also return the block of ``semantic_rsm(..., return_bounds=True)``'s certified
-        :class:`Bounds` ``(lower, upper)`` on the exact RSM (same rules and errors).
+        :class:`Bounds` ``(lower, upper)`` on the exact RSM (same rules and errors; CPU only).
+    device : {"auto", "cpu", "cuda", "cuda:k"}
+        As in :func:`semantic_rsm`: ``"auto"`` follows the inputs (GPU arrays go to the CUDA
+        backend, everything else stays on the CPU), ``"cuda"`` sends the block's samples to
+        the current GPU (under dask-cuda, the worker's own). On the GPU the block equals
+        ``semantic_rsm(..., device="cuda")``'s entries and the CPU's within the GPU's
+        tolerance (1e-5 relative, exact matcher), not bit for bit; ``threads`` has no effect
+        there and ``matcher="batch_optimal"`` is CPU-only.
 
     Returns
     -------
     numpy.ndarray or dict, or a tuple with d2 and / or the bounds
         The ``(len(rows), len(cols))`` float64 block (a dict for a kernel list); with
         ``return_d2`` a tuple ``(block, d2)``; with ``return_bounds`` the :class:`Bounds`
-        last: ``(block, bounds)`` or ``(block, d2, bounds)``.
+        last: ``(block, bounds)`` or ``(block, d2, bounds)``. NumPy, or on the GPU in the
+        framework and on the device of GPU inputs.
 
     Examples
     --------
@@ -114,9 +132,9 @@ def semantic_rsm_block(
     """
     func = "semantic_rsm_block"
     request = semantic_request(
-        func, (), kernel=kernel, matcher=matcher, cost=cost, layout=layout, window=window,
+        func, (x, y), kernel=kernel, matcher=matcher, cost=cost, layout=layout, window=window,
         eps=eps, sigma=sigma, threads=threads, progress=False, return_permutations=False,
-        device="cpu", precision="float32", return_bounds=return_bounds,
+        device=device, precision="float32", return_bounds=return_bounds,
     )
     return_d2 = flag(return_d2, "return_d2", func)
     if "rbf" in request.kernels and request.sigma is None:
@@ -132,42 +150,44 @@ def semantic_rsm_block(
 
     transpose = False
     if self_mode and (r0, r1) == (c0, c1):
-        xv, yv, code = _prepare_pair(read_samples(x, slice(r0, r1)), None, request)
+        a, b = read_samples(x, slice(r0, r1)), None
     elif self_mode and r1 <= c0:
-        xv, yv, code = _prepare_pair(
-            read_samples(x, slice(r0, r1)), read_samples(x, slice(c0, c1)), request
-        )
+        a, b = read_samples(x, slice(r0, r1)), read_samples(x, slice(c0, c1))
     elif self_mode and c1 <= r0:
         # The whole call solves (j, i) with j < i and mirrors it: do the same.
         transpose = True
-        xv, yv, code = _prepare_pair(
-            read_samples(x, slice(c0, c1)), read_samples(x, slice(r0, r1)), request
-        )
+        a, b = read_samples(x, slice(c0, c1)), read_samples(x, slice(r0, r1))
     elif self_mode:
         raise ValueError(
             f"{func}: in self mode rows and cols must be equal or disjoint, got "
             f"[{r0}, {r1}) and [{c0}, {c1})"
         )
     else:
-        xv, yv, code = _prepare_pair(
-            read_samples(x, slice(r0, r1)), read_samples(y, slice(c0, c1)), request
-        )
+        a, b = read_samples(x, slice(r0, r1)), read_samples(y, slice(c0, c1))
 
-    linear, d2, _, sqx, sqy, *gap = _engine(xv, yv, code, request, want_d2, False, None,
-                                            request.return_bounds)
     bounds = None
-    if request.return_bounds and request.matcher != "hungarian":
-        bounds = _intervals(request, xv, yv, code, linear, gap[0], sqx, sqy)
-    # Not in place: with return_d2 the caller gets d2 back beside the RBF block.
-    results = _apply_kernels(request, linear, d2, sqx, sqy, self_mode, in_place=False)
-    if request.return_bounds and bounds is None:  # exact: the entries are their own bounds
-        bounds = tuple({k: v.copy() for k, v in results.items()} for _ in range(2))
+    if request.gpu:
+        # One launch; the GPU finishes the kernels itself and hands d2 out only when asked
+        # (the request refuses return_bounds on the GPU).
+        got = _gpu.semantic_rsm(a, b, request, return_d2=return_d2)
+        got, d2 = got if return_d2 else (got, None)
+        results = got if request.as_dict else {request.kernels[0]: got}
+    else:
+        xv, yv, code = _prepare_pair(a, b, request)
+        linear, d2, _, sqx, sqy, *gap = _engine(xv, yv, code, request, want_d2, False, None,
+                                                request.return_bounds)
+        if request.return_bounds and request.matcher != "hungarian":
+            bounds = _intervals(request, xv, yv, code, linear, gap[0], sqx, sqy)
+        # Not in place: with return_d2 the caller gets d2 back beside the RBF block.
+        results = _apply_kernels(request, linear, d2, sqx, sqy, self_mode, in_place=False)
+        if request.return_bounds and bounds is None:  # exact: the entries are their own bounds
+            bounds = tuple({k: v.copy() for k, v in results.items()} for _ in range(2))
     if transpose:
         results, *bounds = (
-            {k: np.ascontiguousarray(v.T) for k, v in r.items()}
+            {k: _transposed(v) for k, v in r.items()}
             for r in (results, *(bounds or ()))
         )
-        d2 = None if d2 is None else np.ascontiguousarray(d2.T)
+        d2 = None if d2 is None else _transposed(d2)
     pick = (lambda r: r) if request.as_dict else (lambda r: r[request.kernels[0]])
     out: Any = (pick(results),)
     if return_d2:
@@ -175,6 +195,11 @@ def semantic_rsm_block(
     if request.return_bounds:
         out += (Bounds(pick(bounds[0]), pick(bounds[1])),)
     return out if len(out) > 1 else out[0]
+
+
+def _transposed(a: Any) -> Any:
+    """A contiguous transpose in ``a``'s own framework (NumPy, or a GPU block's Torch/CuPy)."""
+    return a.T.contiguous() if is_torch_tensor(a) else a.T.copy(order="C")
 
 
 def rbf_from_d2(d2: np.ndarray, sigma: float) -> np.ndarray:

@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -31,14 +31,31 @@ class _Failure(Exception):
     """An error to report in one line with exit code 1."""
 
 
-def _kernel_list(text: str) -> list[str]:
-    kernels = [k.strip() for k in text.split(",") if k.strip()]
-    bad = [k for k in kernels if k not in KERNELS]
-    if not kernels or bad:
-        raise argparse.ArgumentTypeError(
-            f"invalid kernel {bad[0] if bad else text!r}: choose from {', '.join(KERNELS)} (comma-separated)"
-        )
-    return list(dict.fromkeys(kernels))
+def _name_list(what: str, allowed: Callable[[], Sequence[str]]) -> Callable[[str], list[str]]:
+    """An argparse type: a comma-separated list of names of ``allowed()`` (asked only when a
+    value is parsed, so that a list kept elsewhere is imported only then), repeats dropped."""
+
+    def parse(text: str) -> list[str]:
+        names = [k.strip() for k in text.split(",") if k.strip()]
+        choices = allowed()
+        bad = [k for k in names if k not in choices]
+        if not names or bad:
+            raise argparse.ArgumentTypeError(
+                f"invalid {what} {bad[0] if bad else text!r}: choose from {', '.join(choices)} (comma-separated)"
+            )
+        return list(dict.fromkeys(names))
+
+    return parse
+
+
+def _bench_matchers() -> Sequence[str]:
+    from .matcher_bench import BENCH_MATCHERS
+
+    return BENCH_MATCHERS
+
+
+_kernel_list = _name_list("kernel", lambda: KERNELS)
+_matcher_list = _name_list("matcher", _bench_matchers)
 
 
 def _size_list(text: str) -> list[int]:
@@ -58,18 +75,6 @@ def _size_list(text: str) -> list[int]:
 # The same checks as the Python API (semrsm_native._checks), as argparse types.
 _positive_int = argparse_type(int, positive_int, "a positive integer")
 _positive_float = argparse_type(float, positive_float, "a positive number")
-
-
-def _matcher_list(text: str) -> list[str]:
-    from .matcher_bench import BENCH_MATCHERS
-
-    ms = [m.strip() for m in text.split(",") if m.strip()]
-    bad = [m for m in ms if m not in BENCH_MATCHERS]
-    if not ms or bad:
-        raise argparse.ArgumentTypeError(
-            f"invalid matcher {bad[0] if bad else text!r}: choose from {', '.join(BENCH_MATCHERS)}"
-        )
-    return ms
 
 
 def _progress(args: argparse.Namespace) -> bool:
@@ -165,7 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--baseline", action="store_true", help="also compute the spatio-semantic (classic) RSMs")
     c.add_argument("--plot", metavar="OUT.png", default=None, help="also draw the RSMs as heatmaps")
     c.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                   help="where to compute (default auto: the GPU only for GPU inputs)")
+                   help="where to compute (default auto: the GPU only for GPU inputs; with --store, "
+                   "cuda computes every tile on the GPU, on Dask on each worker's own GPU)")
     _add_common(c)
     c.set_defaults(func=_cmd_compute, validate=_validate_compute, subparser=c)
 
@@ -249,8 +255,6 @@ def _validate_compute(parser: argparse.ArgumentParser, args: argparse.Namespace)
         parser.error("one of -o/--output or --store is required")
     if args.output is None and (args.baseline or args.plot is not None):
         parser.error("--baseline and --plot need -o/--output")
-    if args.store is not None and args.device == "cuda":
-        parser.error("--store runs the tiles on the CPU engine; --device cuda needs -o without --store")
 
 
 def _cmd_compute(args: argparse.Namespace) -> int:
@@ -372,6 +376,8 @@ def _compute_stores(args: argparse.Namespace, acts: dict, progress: bool, timing
                 stores.update(_store_cli.run_stores(
                     {layer: x}, args.store, list(args.kernel), options, tile=args.tile,
                     threads=threads, progress=progress, client=client,
+                    # the store's inputs are files on the host: "auto" computes on the CPU
+                    device="cuda" if args.device == "cuda" else "cpu",
                 ))
             except (ValueError, TypeError) as exc:
                 raise _Failure(f"{args.acts}: layer {layer!r}: {exc}") from exc

@@ -1,8 +1,9 @@
 """Distributed semantic RSMs on Dask: one task per pending tile of a resumable store.
 
-Needs the ``dask`` extra. Each worker runs the native engine with its own threads, reads
-only its tile's samples and writes its tile into the shared store, so a killed worker, a
-restarted client or a resubmitted job resumes instead of starting over.
+Needs the ``dask`` extra. Each worker runs the native engine with its own threads (or, with
+``device="cuda"`` on dask-cuda workers, on its own GPU), reads only its tile's samples and
+writes its tile into the shared store, so a killed worker, a restarted client or a
+resubmitted job resumes instead of starting over.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ __all__ = ["semantic_rsm"]
 
 
 def semantic_rsm(x: Any, path, y: Any = None, *, client=None, tile: int = 256,
-                 threads: int | None = None, progress: bool = False, **options):
+                 threads: int | None = None, progress: bool = False, device: str = "cpu",
+                 **options):
     """Compute the RSM of ``x`` (against ``y``) into the store at ``path`` on a Dask cluster.
 
     Parameters
@@ -32,6 +34,12 @@ def semantic_rsm(x: Any, path, y: Any = None, *, client=None, tile: int = 256,
         Defaults to the current client (``distributed.get_client()``).
     tile, threads, progress, **options
         As in :func:`semrsm_native.semantic_rsm_to_store`; ``threads`` per task.
+    device : {"cpu", "cuda"}
+        Where each task computes its tile. ``"cuda"`` on dask-cuda workers
+        (``LocalCUDACluster``, ``dask-cuda-worker``): each worker sees only its own GPU, as
+        its current device, so every task runs on its worker's GPU. This client needs no
+        GPU: the first pair is tried on the CPU before the store is made (same checks of
+        inputs and options) and the matcher is checked against the GPU's by name.
 
     Returns
     -------
@@ -45,7 +53,7 @@ def semantic_rsm(x: Any, path, y: Any = None, *, client=None, tile: int = 256,
     # Workers elsewhere run in other directories: give them the store's absolute path (the
     # store must be on storage mounted at the same path on every worker).
     path = os.path.abspath(os.fspath(path))
-    root = _store.open_store(path, x, y, tile, options)
+    root = _store.open_store(path, x, y, tile, options, device, probe_here=False)
     todo = _store.pending_tiles(np.asarray(root["done"][...]), y is None)
     # Largest tiles first (Dask runs tasks in submission order): the half-full diagonal and
     # the short edge tiles fill the tail, so the last worker to finish waits least.
@@ -59,7 +67,7 @@ def semantic_rsm(x: Any, path, y: Any = None, *, client=None, tile: int = 256,
     ys = None if y is None else client.scatter(_store.by_reference(y), hash=False)
     futures = [
         client.submit(_store.compute_tile, str(path), xs, ys, ti, tj, tile, options, threads,
-                      key=f"semrsm-tile-{ti}-{tj}-{tag}", retries=2, pure=False)
+                      None, device, key=f"semrsm-tile-{ti}-{tj}-{tag}", retries=2, pure=False)
         for ti, tj in todo
     ]
     bar = None

@@ -399,9 +399,15 @@ def run_demo(
         if plots:
             result.files.append(_figure(result, d / "demo.png"))
     if echo is not None:
-        for line in format_summary(result).splitlines():
-            echo(line)
-        if result.files:
-            echo("Wrote " + ", ".join(str(f) for f in result.files))
-        echo(f"Done in {result.seconds:.1f} s.")
+        _report(echo, format_summary(result), result.files, result.seconds)
     return result
+
+
+def _report(echo: Callable[[str], Any], text: str, files: list, seconds: float) -> None:
+    """A demo's last words: its report line by line, the files it wrote and its time
+    (shared with the retrieval demo)."""
+    for line in text.splitlines():
+        echo(line)
+    if files:
+        echo("Wrote " + ", ".join(str(f) for f in files))
+    echo(f"Done in {seconds:.1f} s.")

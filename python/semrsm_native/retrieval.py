@@ -22,6 +22,7 @@ import numpy as np
 
 from ._features import DEMO_IMAGES, RandomConvNet, load_image
 from .demo import _DIRECTIONS  # the eight directions a translated crop moves in
+from .demo import _report
 
 __all__ = ["RetrievalResult", "make_retrieval_set", "run_retrieval_demo"]
 
@@ -252,9 +253,5 @@ def run_retrieval_demo(
         if plots:
             result.files.append(_figure(result, "conv2", d / "retrieval.png"))
     if echo is not None:
-        for line in format_retrieval(result).splitlines():
-            echo(line)
-        if result.files:
-            echo("Wrote " + ", ".join(str(f) for f in result.files))
-        echo(f"Done in {result.seconds:.1f} s.")
+        _report(echo, format_retrieval(result), result.files, result.seconds)
     return result

@@ -19,6 +19,7 @@ import numpy as np
 from . import _core, _gpu
 from ._arrays import like_input, to_numpy
 from ._bounds import Bounds, _Bracket, _norms, _unit_roundoff
+from ._checks import compute_dtype
 from ._request import RsmRequest, semantic_request, spatio_request
 from ._vocabulary import COSTS, KERNELS, LAYOUTS, MATCHERS  # re-exported
 from ._vocabulary import COST_CODES as _COST_CODE
@@ -31,20 +32,11 @@ __all__ = ["semantic_rsm", "spatio_semantic_rsm", "KERNELS", "MATCHERS", "COSTS"
 
 
 def _as_float_array(a: Any, name: str, func: str) -> np.ndarray:
+    """``a`` as NumPy in the dtype it is computed in (:func:`._checks.compute_dtype`, the
+    rule the GPU backend follows too); a copy only where the dtype changes."""
     arr = to_numpy(a, func, name)
-    kind = arr.dtype.kind
-    if kind == "f":
-        if arr.dtype == np.float16:
-            # Half precision is computed in float32 (a copy; the input is never touched).
-            return arr.astype(np.float32)
-        if arr.dtype.itemsize > 8:
-            return arr.astype(np.float64)
-        return arr
-    if kind in "iub":
-        return arr.astype(np.float64)
-    raise TypeError(
-        f"{func}: {name} must hold real numbers (float, int or bool), got dtype {arr.dtype}"
-    )
+    dtype = compute_dtype(arr.dtype, name, func)
+    return arr if arr.dtype == dtype else arr.astype(dtype)
 
 
 def _to_samples(arr: np.ndarray, layout: str) -> tuple[np.ndarray, int]:
@@ -68,12 +60,11 @@ def _prepare_pair(x: Any, y: Any, request: RsmRequest):
     func = request.func
     xa = _as_float_array(x, "x", func)
     ya = None if y is None else _as_float_array(y, "y", func)
-    layout = request.sample_layout(xa.shape, None if ya is None else ya.shape)
+    layout, _, _ = request.sample_dims(xa.shape, None if ya is None else ya.shape)
     xv, code = _to_samples(xa, layout)
     if ya is None:
         return xv, None, code
     yv, _ = _to_samples(ya, layout)
-    request.same_features(layout, _features(xv, code), _features(yv, code))
     if xv.dtype != yv.dtype:
         dt = np.result_type(xv.dtype, yv.dtype)
         xv, yv = xv.astype(dt, copy=False), yv.astype(dt, copy=False)

@@ -3,7 +3,8 @@
 Layout of a store: array ``rsm`` (N x M float64, one chunk per tile), array ``done``
 (per tile the number of times it was computed and written: 0 pending, 1 done, more only if
 a tile was ever computed twice; chunk 1 x 1 so that marking a tile is one write of its own),
-and the attributes ``semrsm`` (options, package version, input fingerprint, tile). A tile
+and the attributes ``semrsm`` (options, package version, input fingerprint, tile, and the
+device the tiles are computed on: "cpu" or "cuda"). A tile
 is written first and marked done after, and every chunk write of Zarr's local store is
 atomic (a temporary file renamed into place, since zarr 3.1.3), so a crash inside a tile
 leaves it pending, never half-done.
@@ -63,14 +64,26 @@ def _normalised(options, func="semantic_rsm_to_store"):
     return {**OPTION_DEFAULTS, **options}
 
 
-def _probe(x, y, options):
+def _probe(x, y, options, device):
     """Check inputs and options on one pair before a store is made, so that a typo fails
     at once instead of leaving a store that refuses the corrected call."""
     opts = {k: v for k, v in options.items() if not (deferred_rbf(options) and k in ("kernel", "sigma"))}
     if y is None and sample_count(x) >= 2:
-        semantic_rsm_block(x, None, slice(0, 1), slice(1, 2), threads=1, **opts)
+        semantic_rsm_block(x, None, slice(0, 1), slice(1, 2), threads=1, device=device, **opts)
     else:
-        semantic_rsm_block(x, y, slice(0, 1), slice(0, 1), threads=1, **opts)
+        semantic_rsm_block(x, y, slice(0, 1), slice(0, 1), threads=1, device=device, **opts)
+
+
+def device_kind(device, func="semantic_rsm_to_store") -> str:
+    """Where a store's tiles are computed, as the store records it: "cpu" or "cuda" (any
+    "cuda:k": the GPUs give one result). A store is computed on one of the two, so that its
+    matrix never mixes the CPU's bits with the GPU's tolerance; "auto" (which follows the
+    inputs, host arrays here) is not taken, so that a GPU run is always asked for by name."""
+    if device == "cpu":
+        return "cpu"
+    if isinstance(device, str) and (device == "cuda" or device.startswith("cuda:") and device[5:].isdigit()):
+        return "cuda"
+    raise ValueError(f"{func}: device must be 'cpu' or 'cuda[:index]', got {device!r}")
 
 
 class MemmapRef:
@@ -106,12 +119,13 @@ def by_reference(a):
     return a
 
 
-def _meta(x, y, tile, options):
+def _meta(x, y, tile, options, device):
     from . import __version__
 
     return {
         "version": __version__,
         "tile": int(tile),
+        "device": device_kind(device),
         "shape": [sample_count(x), sample_count(x) if y is None else sample_count(y)],
         "self": y is None,
         "options": {k: v for k, v in sorted(_normalised(options).items())},
@@ -135,17 +149,28 @@ def deferred_rbf(options) -> bool:
     return options.get("kernel") == "rbf" and options.get("sigma") is None
 
 
-def open_store(path, x, y, tile, options):
-    """Create the store at ``path`` or open it, refusing other inputs or options."""
+def open_store(path, x, y, tile, options, device="cpu", probe_here=True):
+    """Create the store at ``path`` or open it, refusing other inputs, options or device.
+
+    ``device``: where the tiles are computed ("cpu" or "cuda[:k]", recorded as
+    :func:`device_kind`). A new store is first tried on one pair: on ``device`` with
+    ``probe_here``, else (a Dask client, which may have no GPU of its own) on the CPU,
+    whose checks of inputs and options are the GPU's, and the matcher by name.
+    """
     import zarr
 
-    meta = _meta(x, y, tile, options)
+    from ._request import gpu_matcher
+
+    meta = _meta(x, y, tile, options, device)
     if not os.path.exists(os.path.join(str(path), "zarr.json")):
-        _probe(x, y, options)
+        _probe(x, y, options, device if probe_here else "cpu")
+        if meta["device"] == "cuda" and not probe_here:
+            gpu_matcher(_normalised(options)["matcher"], "semantic_rsm_to_store")
         _create(path, meta, tile, deferred_rbf(options))
     root = zarr.open_group(str(path), mode="r+")
     old = dict(root.attrs.get("semrsm", {}))
-    for key in ("shape", "self", "tile", "fingerprint_x", "fingerprint_y", "options"):
+    old.setdefault("device", "cpu")  # stores made before the GPU tiles computed on the CPU
+    for key in ("shape", "self", "tile", "device", "fingerprint_x", "fingerprint_y", "options"):
         if old.get(key) != meta[key]:
             raise ValueError(
                 f"semantic_rsm_to_store: the store at {path} was made with {key}={old.get(key)!r}, "
@@ -194,10 +219,11 @@ def store_arrays(path, mode="r+", names=None) -> dict:
     return {name: zarr.open_array(os.path.join(str(path), name), mode=mode) for name in names}
 
 
-def compute_tile(path, x, y, ti, tj, tile, options, threads=None, arrays=None):
+def compute_tile(path, x, y, ti, tj, tile, options, threads=None, arrays=None, device="cpu"):
     """Compute tile (ti, tj) and write it (and its mirror in self mode), then mark it done.
 
     ``arrays``: :func:`store_arrays` of ``path``, when the caller holds them open already.
+    ``device``: where :func:`semantic_rsm_block` computes the tile.
     """
     if arrays is None:
         arrays = store_arrays(path, names=("rsm", "done", "d2") if deferred_rbf(options) else ("rsm", "done"))
@@ -211,10 +237,10 @@ def compute_tile(path, x, y, ti, tj, tile, options, threads=None, arrays=None):
         # values come with them and are dropped); finish_kernel writes the kernel.
         opts = {k: v for k, v in options.items() if k not in ("kernel", "sigma")}
         _, d2 = semantic_rsm_block(x, y, rows, cols, kernel="linear", threads=threads,
-                                   return_d2=True, **opts)
+                                   return_d2=True, device=device, **opts)
         arrays["d2"][rows, cols] = d2
     else:
-        block = semantic_rsm_block(x, y, rows, cols, threads=threads, **options)
+        block = semantic_rsm_block(x, y, rows, cols, threads=threads, device=device, **options)
         _write_tile(rsm, rows, cols, block, y is None and ti != tj)
     # Last, and counted (re-read, so a tile computed twice shows 2): a crash before this
     # line leaves the tile pending.
@@ -337,12 +363,13 @@ def finish_kernel(path, map_tiles=None) -> bool:
 
 
 def semantic_rsm_to_store(x: Any, path, y: Any = None, *, tile: int = 256, progress: bool = False,
-                          threads: int | None = None, **options):
+                          threads: int | None = None, device: str = "cpu", **options):
     """Compute ``semantic_rsm(x, y, **options)`` tile by tile into a resumable Zarr v3 store.
 
     Run again with the same ``path``, inputs and options, it skips the finished tiles; the
-    finished matrix equals one ``semantic_rsm`` call bit for bit. Another input (shape,
-    dtype or sampled content, see :func:`fingerprint`), tile or option raises ``ValueError``.
+    finished matrix equals one ``semantic_rsm`` call bit for bit (on the CPU; see
+    ``device``). Another input (shape, dtype or sampled content, see :func:`fingerprint`),
+    tile, option or device raises ``ValueError``.
 
     Parameters
     ----------
@@ -356,6 +383,13 @@ def semantic_rsm_to_store(x: Any, path, y: Any = None, *, tile: int = 256, progr
         tqdm bar over the tiles.
     threads : int, optional
         Engine threads per tile.
+    device : {"cpu", "cuda", "cuda:k"}
+        Where the tiles are computed. ``"cuda"``: each tile on the GPU
+        (:func:`semantic_rsm_block` with ``device``), equal to the CPU's matrix within the
+        GPU's tolerance (1e-5 relative, exact matcher); the RBF bandwidth's median and the
+        kernel of a default-bandwidth RBF store are then taken on the CPU from the GPU's
+        squared distances. The store records which of the two it was, and a run with the
+        other is refused.
     **options
         ``kernel`` (one name), ``matcher``, ``cost``, ``layout``, ``window``, ``eps``,
         ``sigma`` as in :func:`semantic_rsm`. ``kernel="rbf"`` without ``sigma`` takes the
@@ -372,7 +406,7 @@ def semantic_rsm_to_store(x: Any, path, y: Any = None, *, tile: int = 256, progr
         raise ValueError(f"{func}: tile must be a positive integer, got {tile!r}")
     if not isinstance(options.get("kernel", "cosine"), str):
         raise ValueError(f"{func}: kernel must be one name")
-    root = open_store(path, x, y, tile, options)
+    root = open_store(path, x, y, tile, options, device)
     todo = pending_tiles(np.asarray(root["done"][...]), y is None)
     xs, ys = by_reference(x), None if y is None else by_reference(y)
     arrays = store_arrays(path)
@@ -383,7 +417,7 @@ def semantic_rsm_to_store(x: Any, path, y: Any = None, *, tile: int = 256, progr
         bar = tqdm(total=len(todo), desc=func, unit="tile")
     try:
         for ti, tj in todo:
-            compute_tile(path, xs, ys, ti, tj, tile, options, threads, arrays)
+            compute_tile(path, xs, ys, ti, tj, tile, options, threads, arrays, device)
             if bar is not None:
                 bar.update(1)
     finally:

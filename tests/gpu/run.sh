@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every GPU check of issue 4 in one command: build for the GPU that is present, run the GPU
-# tests (tests/test_gpu.py), run the GPU benchmark, print a summary. Fails loudly when nvidia-smi finds no GPU, when the
+# Every GPU check in one command: build for the GPU that is present, run the GPU tests
+# (tests/test_gpu.py: the backend, issue 4; tests/gpu/test_gpu_block.py: semantic_rsm_block,
+# the store and dask-cuda on the GPU, issue 9), run the GPU benchmark, print a summary. Fails loudly when nvidia-smi finds no GPU, when the
 # build is not a CUDA build, or when every GPU test skipped. Target: < 5 minutes on an H200.
 #
 #   tests/gpu/run.sh                # from the repository root or anywhere
@@ -52,13 +53,14 @@ step "GPU tests"
 # The device tests only: the CPU tests of the shared GPU logic (tests/test_gpu_shared_logic.py)
 # run in CI on every machine with a toolkit. conftest.py needs hypothesis, which the GPU image
 # may lack; the device tests do not use it.
-TESTS=(tests/test_gpu.py)
+TESTS=(tests/test_gpu.py tests/gpu/test_gpu_block.py)
 EXTRA=(--noconftest)
 # -W default: a stray DeprecationWarning from torch/cupy must not fail a one-shot GPU run.
-timeout 150 "$VPY" -m pytest "${TESTS[@]}" "${EXTRA[@]}" -q -rs -W default -p no:cacheprovider \
+timeout 210 "$VPY" -m pytest "${TESTS[@]}" "${EXTRA[@]}" -q -rs -W default -p no:cacheprovider \
   --junitxml="$LOG/junit.xml" 2>&1 | tee "$LOG/pytest.txt"
 PYTEST_RC=${PIPESTATUS[0]}
-# Counts of the device tests proper (tests/test_gpu.py), apart from the CPU shared-logic ones.
+# Counts of the device tests proper (tests/test_gpu.py, tests/gpu/test_gpu_block.py), apart from
+# the CPU shared-logic ones.
 read -r NTESTS NSKIP NFAIL < <("$VPY" - "$LOG/junit.xml" <<'PYEOF'
 import sys, xml.etree.ElementTree as ET
 try:
@@ -82,7 +84,7 @@ timeout 120 "$VPY" benchmarks/bench_gpu.py --quick --out benchmarks/results/gpu 
 BENCH_RC=${PIPESTATUS[0]}
 
 step "summary"
-echo "device tests (tests/test_gpu.py): $NTESTS collected, $NSKIP skipped, $NFAIL failed/errored; pytest rc $PYTEST_RC (all files)"
+echo "device tests (tests/test_gpu.py, tests/gpu/test_gpu_block.py): $NTESTS collected, $NSKIP skipped, $NFAIL failed/errored; pytest rc $PYTEST_RC (all files)"
 echo "benchmark: rc $BENCH_RC (benchmarks/results/gpu.md)"
 [ -f benchmarks/results/gpu.md ] && cat benchmarks/results/gpu.md
 if [ -n "${OUT:-}" ]; then
