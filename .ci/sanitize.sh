@@ -62,6 +62,6 @@ python -m pytest -q -p no:cacheprovider ${SANITIZE_PYTEST_ARGS:-} \
   -m "not slow and not gpu" \
   tests/test_lap_exact.py tests/test_lap_approx.py tests/test_lap_threads.py \
   tests/test_rsm.py tests/test_rsm_matchers.py tests/test_threads_identical.py \
-  tests/test_lsa_inputs.py tests/test_topk.py || status=$?
+  tests/test_lsa_inputs.py tests/test_topk.py tests/test_bounds.py || status=$?
 echo "sanitize: ASan/UBSan test run took $(( $(date +%s) - start )) s (build included)"
 exit $status

@@ -11,8 +11,9 @@ meant to be behaviour-neutral must give identical bits.
     python benchmarks/bench_ab.py --a /path/to/old/venv/bin/python --b /path/to/new/venv/bin/python
     SEMRSM_SIMD=avx2 python benchmarks/bench_ab.py ...     # the AVX2 path in both workers
 
-Cases: exact single solves (easy ReLU costs and hard gamma-scaled ones), a batch, and small
-semantic RSMs with every matcher, all float32 on one thread. Writes a markdown table and JSON
+Cases: exact single solves (easy ReLU costs and hard gamma-scaled ones; float32, float64,
+rectangular), batches (exact, auction with its bound, greedy in both dtypes), and small
+semantic RSMs with every matcher, all on one thread. Writes a markdown table and JSON
 (median ms per call of A and B, the ratio B / A, and whether the outputs were identical).
 """
 
@@ -68,6 +69,26 @@ def make_case(name):
         gen = gamma_features if family == "gamma" else relu_features
         a = cost_of(gen(rng, 2, s, c))
         return lambda: sn.linear_sum_assignment(a, maximize=True)[1]
+    if kind == "lap64":  # float64: the double solver, and from S = 256 its float detour
+        family, s = rest.split(",")
+        s = int(s)
+        gen = gamma_features if family == "gamma" else relu_features
+        a = cost_of(gen(rng, 2, s, 64)).astype(np.float64)
+        return lambda: sn.linear_sum_assignment(a, maximize=True)[1]
+    if kind == "laprect":  # rectangular float32: the double solver from v = 0
+        family, n, m = rest.split(",")
+        gen = gamma_features if family == "gamma" else relu_features
+        a = np.ascontiguousarray(gen(rng, 1, int(n), 128)[0] @ gen(rng, 1, int(m), 128)[0].T)
+        return lambda: sn.linear_sum_assignment(a, maximize=True)
+    if kind == "batchm":  # another method or dtype through the batch API
+        method, family, b, s, dtype = rest.split(",")
+        b, s = int(b), int(s)
+        gen = gamma_features if family == "gamma" else relu_features
+        costs = np.matmul(gen(rng, b, s, 128), gen(rng, b, s, 128).transpose(0, 2, 1))
+        costs = costs.astype(dtype)
+        kw = {"return_bound": True} if method == "auction" else {}
+        return lambda: sn.linear_sum_assignment_batch(costs, maximize=True, method=method,
+                                                      threads=1, **kw)
     if kind == "batch":
         family, b, s = rest.split(",")
         b, s = int(b), int(s)
@@ -103,6 +124,13 @@ CASES = [
     "rsm:batch_optimal,gamma,24,49,256",
     "rsm:hungarian,relu,12,196,128",
     "rsm:spatio,gamma,64,49,256",
+    "lap64:gamma,120",
+    "lap64:gamma,300",
+    "laprect:gamma,100,160",
+    "laprect:relu,160,100",
+    "batchm:auction,gamma,8,49,float64",
+    "batchm:greedy,gamma,8,100,float32",
+    "batchm:greedy,gamma,8,100,float64",
 ]
 QUICK = ["lap:gamma,49", "lap:gamma,196", "rsm:hungarian,gamma,12,49,64", "rsm:greedy,gamma,12,49,64"]
 
@@ -228,7 +256,8 @@ def main():
         "",
         f"{machine['cpu']}, {machine['cores']} cores; SIMD path {machine['simd_a']} (A) / "
         f"{machine['simd_b']} (B), SEMRSM_SIMD={machine['SEMRSM_SIMD']}; {machine['date']}.",
-        f"Median over {rounds} round-robin rounds of {args.budget} s each; float32, one thread.",
+        f"Median over {rounds} round-robin rounds of {args.budget} s each; one thread; "
+        f"load average {_load()}.",
         "",
         f"| case | {args.label_a} ms | {args.label_b} ms | ratio | identical output |",
         "|---|---:|---:|---:|---|",
@@ -241,6 +270,13 @@ def main():
     args.out.with_suffix(".json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=1) + "\n")
     print("\n".join(lines))
     return 0 if all(r["identical"] for r in rows) else 1
+
+
+def _load():
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 def _cpu_name():

@@ -24,6 +24,10 @@ namespace {
 // Batches with at most this many cost entries in all run inline (see solve_batch).
 constexpr int64_t kInlineEntries = int64_t{1} << 16;
 
+// solve_exact keeps a thread's scratch up to this size between calls: the working matrix of a
+// float64 problem of 2^20 entries.
+constexpr size_t kKeptScratchBytes = size_t{8} << 20;
+
 lap::SolveOptions make_options(int method, bool maximize, double eps_final, double eps_factor,
                                int64_t window) {
   // Any code of the vocabulary but identity (no matching), which is an RSM-only code.
@@ -54,9 +58,10 @@ py::array_t<int64_t> solve_exact(py::array_t<T, py::array::c_style> cost, bool m
     py::gil_scoped_release release;
     // Reused across calls of this thread (small problems are dominated by allocations),
     // but not kept once a large problem has grown it.
-    thread_local lap::Workspace ws;
-    st = lap::hungarian<T>(cost.data(), n, m, maximize, col4row.mutable_data(), &objective, ws);
-    if (ws.d3.capacity() + ws.f3.capacity() > (size_t{1} << 20)) ws = lap::Workspace();
+    thread_local lap::JvScratch scratch;
+    st = lap::hungarian<T>(cost.data(), n, m, maximize, col4row.mutable_data(), &objective,
+                           scratch);
+    if (scratch.bytes() > kKeptScratchBytes) scratch = lap::JvScratch();
   }
   if (st != Status::ok) throw_status(st, "");
   return col4row;
@@ -76,7 +81,7 @@ py::tuple solve_batch(py::array_t<T, py::array::c_style> costs, bool maximize, i
   py::array_t<int64_t> col4row({B, n});
   py::array_t<double> objective(B), bound(B);
   std::vector<Status> status(static_cast<size_t>(B), Status::ok);
-  std::vector<lap::Workspace> ws(static_cast<size_t>(std::max(threads, 1)));
+  std::vector<lap::Scratch> scratch(static_cast<size_t>(std::max(threads, 1)));
   const T* data = costs.data();
   int64_t* out = col4row.mutable_data();
   double* obj = objective.mutable_data();
@@ -84,7 +89,8 @@ py::tuple solve_batch(py::array_t<T, py::array::c_style> costs, bool maximize, i
   const auto task = [&](int64_t b, int slot) {
     const lap::Problem<T> p{n, m, data + b * n * m, nullptr, nullptr, rk ? rk + b * n : nullptr,
                             ck ? ck + b * m : nullptr};
-    status[b] = lap::solve<T>(o, p, lap::Solution{out + b * n, obj + b, bnd + b}, ws[slot]);
+    status[b] = lap::solve<T>(o, p, lap::Solution{out + b * n, obj + b, bnd + b},
+                               scratch[slot]);
   };
   if (B == 1 || B * n * m <= kInlineEntries) {
     // A small job (well under a few ms) runs on the calling thread: handing it to the pool

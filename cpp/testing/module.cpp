@@ -34,9 +34,9 @@ py::tuple lap_solve_square_inplace(py::array_t<T, py::array::c_style> cost, bool
   Status st;
   {
     py::gil_scoped_release release;
-    lap::Workspace ws;
+    lap::JvScratch scratch;
     st = lap::hungarian_square_inplace<T>(cost.mutable_data(), n, maximize,
-                                          col4row.mutable_data(), &objective, ws);
+                                          col4row.mutable_data(), &objective, scratch);
   }
   if (st != Status::ok) throw_status(st, "");
   return py::make_tuple(col4row, objective);
@@ -61,9 +61,9 @@ py::tuple lap_batch_optimal_logged(py::array_t<T, py::array::c_style> cost,
   };
   py::array_t<int64_t> col4row(n);
   double objective = 0.0;
-  lap::Workspace ws;
+  lap::JvScratch scratch;
   const Status st = lap::batch_optimal<T>(n, m, row_keys.data(), col_keys.data(), window, fn,
-                                          maximize, col4row.mutable_data(), &objective, ws);
+                                          maximize, col4row.mutable_data(), &objective, scratch);
   if (st != Status::ok) throw_status(st, "");
   return py::make_tuple(col4row, objective, blocks);
 }

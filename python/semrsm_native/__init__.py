@@ -7,6 +7,7 @@ positions (or tokens) that maximises their similarity, a linear assignment probl
 
 from ._info import build_info
 from ._version import __version__
+from ._bounds import Bounds
 from .lap import linear_sum_assignment, linear_sum_assignment_batch
 from .block import semantic_rsm_block
 from .rsm import semantic_rsm, spatio_semantic_rsm
@@ -14,6 +15,7 @@ from .store import open_rsm, semantic_rsm_to_store  # zarr is imported on first 
 from .topk import semantic_topk
 
 __all__ = [
+    "Bounds",
     "build_info",
     "linear_sum_assignment",
     "linear_sum_assignment_batch",

@@ -48,6 +48,8 @@ class RsmRequest:
     progress: show a progress bar over the pairs (CPU).
     return_permutations: also return the matchings.
     precision: cost GEMM precision, a name of ``PRECISIONS`` ("float32" on the CPU).
+    return_bounds: also return certified bounds on the exact similarities (CPU, inner-product
+        cost; an RBF request of an approximate matcher has a sigma).
     """
 
     func: str
@@ -65,6 +67,7 @@ class RsmRequest:
     progress: bool
     return_permutations: bool
     precision: str
+    return_bounds: bool = False
 
     def sample_layout(self, x_shape: Sequence[int], y_shape: Sequence[int] | None = None) -> str:
         """The layout both inputs are read in: the requested one, or the default of x's rank
@@ -126,13 +129,15 @@ def semantic_request(
     return_permutations: Any,
     device: Any,
     precision: Any,
+    return_bounds: Any,
 ) -> RsmRequest:
     """The request of a semantic RSM call (``semantic_rsm``, ``semantic_rsm_block``).
 
     ``arrays`` are the inputs the router looks at for ``device="auto"``. Checks run in this
     order: device, precision, matcher (and whether the GPU has it), cost, window,
-    return_permutations, then those of :func:`_request` (kernels, sigma, eps, threads,
-    progress, layout).
+    return_permutations, return_bounds (and where it is available), then those of
+    :func:`_request` (kernels, sigma, eps, threads, progress, layout), then the bounds'
+    need of a sigma for RBF.
     """
     gpu = _gpu.wants_gpu(func, device, *arrays)
     if not gpu and precision != "float32":
@@ -148,11 +153,30 @@ def semantic_request(
         )
     if gpu:
         precision = choice(precision, PRECISIONS, "precision", func)
-    return _request(
-        func, gpu, device, kernel, matcher, choice(cost, COSTS, "cost", func), layout,
-        positive_int(window, "window", func), eps, sigma, threads, progress,
-        flag(return_permutations, "return_permutations", func), precision,
+    cost = choice(cost, COSTS, "cost", func)
+    window = positive_int(window, "window", func)
+    return_permutations = flag(return_permutations, "return_permutations", func)
+    return_bounds = flag(return_bounds, "return_bounds", func)
+    if return_bounds and gpu:
+        raise NotImplementedError(
+            f"{func}: return_bounds is computed by the CPU engine only (the CUDA backend "
+            "reports no gaps); pass device='cpu', or leave return_bounds=False on the GPU"
+        )
+    if return_bounds and cost != "inner":
+        raise ValueError(
+            f"{func}: return_bounds needs cost='inner': the bounds certify the optimum of the "
+            f"summed inner products, which cost={cost!r} does not maximise"
+        )
+    request = _request(
+        func, gpu, device, kernel, matcher, cost, layout, window, eps, sigma, threads,
+        progress, return_permutations, precision, return_bounds,
     )
+    if return_bounds and matcher != "hungarian" and "rbf" in request.kernels and request.sigma is None:
+        raise ValueError(
+            f"{func}: return_bounds with kernel 'rbf' and matcher={matcher!r} needs sigma: the "
+            "default median bandwidth of the exact RSM is not known from approximate matches"
+        )
+    return request
 
 
 def spatio_request(
@@ -163,12 +187,12 @@ def spatio_request(
     gpu = _gpu.wants_gpu(func, device, *arrays)
     return _request(
         func, gpu, device, kernel, "identity", "inner", layout, 1, None, sigma, threads, False,
-        False, "float32",
+        False, "float32", False,
     )
 
 
 def _request(func, gpu, device, kernel, matcher, cost, layout, window, eps, sigma, threads,
-             progress, return_permutations, precision) -> RsmRequest:
+             progress, return_permutations, precision, return_bounds) -> RsmRequest:
     """The checks both RSM requests share, and the request itself."""
     kernels, as_dict = kernel_list(kernel, KERNELS, func)
     sigma = positive_float(sigma, "sigma", func)
@@ -182,6 +206,7 @@ def _request(func, gpu, device, kernel, matcher, cost, layout, window, eps, sigm
         as_dict=as_dict, matcher=matcher, cost=cost, layout=layout, window=window, eps=eps,
         sigma=sigma, threads=threads, progress=progress,
         return_permutations=return_permutations, precision=precision,
+        return_bounds=return_bounds,
     )
 
 

@@ -22,7 +22,8 @@ from . import _core
 from ._checks import flag
 from ._request import semantic_request
 from ._vocabulary import KERNEL_CODES as _KERNEL_CODE
-from .rsm import _apply_kernels, _engine, _prepare_pair
+from ._bounds import Bounds
+from .rsm import _apply_kernels, _engine, _intervals, _prepare_pair
 
 __all__ = ["semantic_rsm_block", "read_samples", "sample_count", "rbf_from_d2"]
 
@@ -70,6 +71,7 @@ def semantic_rsm_block(
     sigma: float | None = None,
     threads: int | None = None,
     return_d2: bool = False,
+    return_bounds: bool = False,
 ):
     """The entries ``rows x cols`` of ``semantic_rsm(x, y, ...)``, bit for bit.
 
@@ -90,12 +92,16 @@ def semantic_rsm_block(
         does).
     return_d2 : bool
         Also return the matched squared distances ``|x_i - P y_j|^2`` of the block.
+    return_bounds : bool
+        Also return the block of ``semantic_rsm(..., return_bounds=True)``'s certified
+        :class:`Bounds` ``(lower, upper)`` on the exact RSM (same rules and errors).
 
     Returns
     -------
-    numpy.ndarray or dict, or a tuple with d2
-        The ``(len(rows), len(cols))`` float64 block (a dict for a kernel list), and with
-        ``return_d2`` a tuple ``(block, d2)``.
+    numpy.ndarray or dict, or a tuple with d2 and / or the bounds
+        The ``(len(rows), len(cols))`` float64 block (a dict for a kernel list); with
+        ``return_d2`` a tuple ``(block, d2)``; with ``return_bounds`` the :class:`Bounds`
+        last: ``(block, bounds)`` or ``(block, d2, bounds)``.
 
     Examples
     --------
@@ -110,7 +116,7 @@ def semantic_rsm_block(
     request = semantic_request(
         func, (), kernel=kernel, matcher=matcher, cost=cost, layout=layout, window=window,
         eps=eps, sigma=sigma, threads=threads, progress=False, return_permutations=False,
-        device="cpu", precision="float32",
+        device="cpu", precision="float32", return_bounds=return_bounds,
     )
     return_d2 = flag(return_d2, "return_d2", func)
     if "rbf" in request.kernels and request.sigma is None:
@@ -147,16 +153,28 @@ def semantic_rsm_block(
             read_samples(x, slice(r0, r1)), read_samples(y, slice(c0, c1)), request
         )
 
-    linear, d2, _, sqx, sqy = _engine(xv, yv, code, request, want_d2, False, None)
+    linear, d2, _, sqx, sqy, *gap = _engine(xv, yv, code, request, want_d2, False, None,
+                                            request.return_bounds)
+    bounds = None
+    if request.return_bounds and request.matcher != "hungarian":
+        bounds = _intervals(request, xv, yv, code, linear, gap[0], sqx, sqy)
     # Not in place: with return_d2 the caller gets d2 back beside the RBF block.
     results = _apply_kernels(request, linear, d2, sqx, sqy, self_mode, in_place=False)
+    if request.return_bounds and bounds is None:  # exact: the entries are their own bounds
+        bounds = tuple({k: v.copy() for k, v in results.items()} for _ in range(2))
     if transpose:
-        results = {k: np.ascontiguousarray(v.T) for k, v in results.items()}
+        results, *bounds = (
+            {k: np.ascontiguousarray(v.T) for k, v in r.items()}
+            for r in (results, *(bounds or ()))
+        )
         d2 = None if d2 is None else np.ascontiguousarray(d2.T)
-    out: Any = results if request.as_dict else results[request.kernels[0]]
+    pick = (lambda r: r) if request.as_dict else (lambda r: r[request.kernels[0]])
+    out: Any = (pick(results),)
     if return_d2:
-        return out, d2
-    return out
+        out += (d2,)
+    if request.return_bounds:
+        out += (Bounds(pick(bounds[0]), pick(bounds[1])),)
+    return out if len(out) > 1 else out[0]
 
 
 def rbf_from_d2(d2: np.ndarray, sigma: float) -> np.ndarray:

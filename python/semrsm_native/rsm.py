@@ -18,6 +18,7 @@ import numpy as np
 
 from . import _core, _gpu
 from ._arrays import like_input, to_numpy
+from ._bounds import Bounds, _Bracket, _norms, _unit_roundoff
 from ._request import RsmRequest, semantic_request, spatio_request
 from ._vocabulary import COSTS, KERNELS, LAYOUTS, MATCHERS  # re-exported
 from ._vocabulary import COST_CODES as _COST_CODE
@@ -88,19 +89,46 @@ def _run(x: Any, y: Any, request: RsmRequest):
     want_d2 = "rbf" in request.kernels
 
     with _pair_progress(request, n, m, self_mode) as callback:
-        linear, d2, perms, sqx, sqy = _engine(
-            xv, yv, code, request, want_d2, request.return_permutations, callback
+        linear, d2, perms, sqx, sqy, *gap = _engine(
+            xv, yv, code, request, want_d2, request.return_permutations, callback,
+            request.return_bounds,
         )
+    bounds = None
+    if request.return_bounds and request.matcher != "hungarian":
+        # Before the kernels: they may be written over the linear matrix.
+        bounds = _intervals(request, xv, yv, code, linear, gap[0], sqx, sqy)
     results = _apply_kernels(request, linear, d2, sqx, sqy, self_mode, in_place=True)
     kernels = request.kernels
-    out: Any = (
-        {k: like_input(v, x) for k, v in results.items()}
-        if request.as_dict
-        else like_input(results[kernels[0]], x)
-    )
+    pick = (lambda r: {k: like_input(v, x) for k, v in r.items()}) if request.as_dict else (
+        lambda r: like_input(r[kernels[0]], x))
+    out: Any = pick(results)
+    extra: tuple = ()
     if request.return_permutations:
-        return out, like_input(perms, x)
-    return out
+        extra += (like_input(perms, x),)
+    if request.return_bounds:
+        if bounds is None:  # the exact matcher's entries are their own bounds, exactly
+            bounds = tuple({k: v.copy() for k, v in results.items()} for _ in range(2))
+        extra += (Bounds(pick(bounds[0]), pick(bounds[1])),)
+    return (out, *extra) if extra else out
+
+
+def _intervals(request: RsmRequest, xv, yv, code, linear, gap, sqx, sqy):
+    """Per kernel of the request, certified (lower, upper) bounds on the exact similarities
+    of pairs whose matcher reached ``linear`` with certified ``gap`` (``rsm::Output::gap``),
+    mapped through the kernels by :class:`semrsm_native._bounds._Bracket`. ``xv``/``yv``:
+    the engine's 3-D views (``yv`` None in self mode), ``code`` their layout."""
+    view = "nchw" if code == _FEATURE_MAJOR else "ntd"  # where _norms finds the features
+    _, peak_x, s_x = _norms(xv, view)
+    peak_y, s_y = (peak_x, s_x) if yv is None else _norms(yv, view)[1:]
+    dtypes = (xv.dtype,) if yv is None else (xv.dtype, yv.dtype)
+    lower: dict[str, np.ndarray] = {}
+    upper: dict[str, np.ndarray] = {}
+    for name in request.kernels:
+        # The engine's own squared norms, so that the kernels divide by what the RSM does.
+        bracket = _Bracket((sqx, peak_x, s_x), (sqy, peak_y, s_y), name, request.sigma,
+                           features=_features(xv, code), unit_roundoff=_unit_roundoff(*dtypes))
+        lower[name], upper[name] = bracket.interval(linear, gap, slice(None), slice(None))
+    return lower, upper
 
 
 @contextlib.contextmanager
@@ -140,7 +168,7 @@ def _certified_auction(x: Any, y: Any, *, eps: float, layout: str | None, thread
     request = semantic_request(
         func, (x, y), kernel="linear", matcher="auction", cost="inner", layout=layout,
         window=128, eps=eps, sigma=None, threads=threads, progress=progress,
-        return_permutations=False, device="cpu", precision="float32",
+        return_permutations=False, device="cpu", precision="float32", return_bounds=False,
     )
     xv, yv, code = _prepare_pair(x, y, request)
     n = xv.shape[0]
@@ -189,6 +217,7 @@ def semantic_rsm(
     return_permutations: bool = False,
     device: str = "auto",
     precision: str = "float32",
+    return_bounds: bool = False,
 ):
     """Semantic representational similarity matrix (Wald et al., NeurIPS 2024).
 
@@ -261,21 +290,41 @@ def semantic_rsm(
         ``"tf32"`` and ``"bf16"`` are opt-in tensor-core paths of the CUDA backend: inputs are
         rounded to 10 resp. 7 mantissa bits, so each cost entry carries a relative error of
         about 2^-11 resp. 2^-8 of ``|x_s| |y_t|`` and the matching may differ slightly.
+    return_bounds : bool
+        Also return certified bounds on the *exact* RSM, i.e. the one of
+        ``matcher="hungarian"`` with the same inputs and options: a :class:`Bounds` named
+        tuple ``(lower, upper)``, each shaped and typed like the RSM (a dict per kernel for
+        a kernel list), with ``lower <= exact <= upper`` entry by entry. ``"hungarian"``:
+        ``lower == upper ==`` the RSM. ``"auction"``: from the primal-dual gap of its final
+        prices. ``"greedy"`` and ``"batch_optimal"``: the matcher's own value below, a dual
+        bound above (prices from the matcher's assignment, then coordinate ascent;
+        ``cpp/core/lap/dual_bound.hpp``); ``"batch_optimal"`` then computes the whole cost of
+        every pair, not only its windows, and the RSM values are the same as without bounds.
+        The intervals include the rounding of the double sums and, for RBF, of the float32
+        cost GEMM (the exact permutation maximises the GEMM's values, d2 is summed from the
+        vectors). CPU only (``NotImplementedError`` on the GPU), ``cost="inner"`` only, and
+        RBF with an approximate matcher needs ``sigma`` (``ValueError`` otherwise). Costs
+        one dual pass per pair for greedy and Batch-Optimal (measured:
+        ``benchmarks/results/bounds.md``).
 
     Returns
     -------
     numpy.ndarray or torch.Tensor or dict
         The ``(N, M)`` float64 RSM in the framework of ``x`` (NumPy in, NumPy out; Torch in,
         Torch out), or a dict ``{kernel: matrix}`` when ``kernel`` is a list; with
-        ``return_permutations`` a tuple ``(rsm, perm)``.
+        ``return_permutations`` a tuple ``(rsm, perm)``; with ``return_bounds`` the
+        :class:`Bounds` last: ``(rsm, bounds)`` or ``(rsm, perm, bounds)``.
 
     Raises
     ------
     ValueError
         Wrong rank, feature mismatch, NaN or inf in a sample (its index is named), unknown
-        kernel / matcher / cost / layout, invalid window / eps / sigma.
+        kernel / matcher / cost / layout, invalid window / eps / sigma, ``return_bounds``
+        with ``cost="cosine"`` or with RBF, an approximate matcher and no ``sigma``.
     TypeError
         Non-numeric dtype or wrongly typed arguments.
+    NotImplementedError
+        ``return_bounds`` on the GPU; a matcher the GPU lacks there.
     KeyboardInterrupt
         Ctrl-C stops the computation within a fraction of a second: pairs already being
         solved finish (at S in the thousands, one exact solve can itself take a second),
@@ -293,6 +342,7 @@ def semantic_rsm(
         "semantic_rsm", (x, y), kernel=kernel, matcher=matcher, cost=cost, layout=layout,
         window=window, eps=eps, sigma=sigma, threads=threads, progress=progress,
         return_permutations=return_permutations, device=device, precision=precision,
+        return_bounds=return_bounds,
     )
     return _gpu.semantic_rsm(x, y, request) if request.gpu else _run(x, y, request)
 

@@ -40,8 +40,8 @@ import numpy as np
 from ._arrays import is_torch_tensor, like_input, to_numpy
 from ._checks import choice, positive_float, positive_int
 from ._threads import resolve_threads
-from . import _core
-from ._vocabulary import KERNEL_CODES, KERNELS, LAYOUTS
+from ._vocabulary import KERNELS, LAYOUTS
+from ._bounds import _Bracket, _kernel_of_linear, _norms, _unit_roundoff  # noqa: F401
 from .rsm import _certified_auction, semantic_rsm
 
 __all__ = ["semantic_topk", "DEFAULT_EPS"]
@@ -52,14 +52,6 @@ __all__ = ["semantic_topk", "DEFAULT_EPS"]
 # stage at 1e-2 is the fastest schedule (1.43x the exact RSM; (1e-2, 1e-3) 1.36x, 3e-3 1.21x,
 # (3e-2, 3e-3) 1.09x). Before that solver, (1e-2, 1e-3) was fastest at 3.0x.
 DEFAULT_EPS: tuple[float, ...] = (1e-2,)
-
-# Rounding margin of the certified intervals, relative to the pair's scale S * maxabs (which
-# Cauchy-Schwarz bounds by S times the two largest position norms): the auction's objective,
-# its gap and the exact value are double sums of the same float cost entries in different
-# orders, and the norms here are recomputed in NumPy (errors ~1e-13 relative).
-_SLACK = 1e-9
-
-_CHUNK = 256  # samples read at a time for the norms (memory maps stay unread otherwise)
 
 
 def _layout_of(a: np.ndarray, layout: str | None, func: str) -> str:
@@ -72,40 +64,6 @@ def _layout_of(a: np.ndarray, layout: str | None, func: str) -> str:
             f"{func}: expected (N, C, H, W) or (N, T, D) activations, got shape {tuple(a.shape)}"
         )
     return choice(layout, LAYOUTS, "layout", func)
-
-
-def _norms(a: np.ndarray, layout: str) -> tuple[np.ndarray, np.ndarray, int]:
-    """Per sample: the squared norm (float64) and the largest position norm; and S."""
-    n = a.shape[0]
-    sq = np.empty(n)
-    peak = np.empty(n)
-    feature_axis = 1 if layout == "nchw" else a.ndim - 1
-    for s in range(0, n, _CHUNK):
-        part = np.asarray(a[s : s + _CHUNK], dtype=np.float64)
-        pos = np.square(part).sum(axis=feature_axis).reshape(part.shape[0], -1)
-        sq[s : s + _CHUNK] = pos.sum(axis=1)
-        peak[s : s + _CHUNK] = np.sqrt(pos.max(axis=1))
-    positions = int(np.prod(a.shape[2:])) if layout == "nchw" else int(np.prod(a.shape[1:-1]))
-    return sq, peak, positions
-
-
-def _unit_roundoff(*dtypes: np.dtype) -> float:
-    """Unit roundoff of the engine's GEMM: float64 when every input is float64 (integers
-    and bool are computed in float64 too), float32 otherwise (float16 and bfloat16 are
-    computed in float32)."""
-    wide = all(d == np.float64 or d.kind in "biu" for d in dtypes)
-    return 2.0**-53 if wide else 2.0**-24
-
-
-def _kernel_of_linear(kernel: str, lin: np.ndarray, sqx: np.ndarray, sqy: np.ndarray,
-                      sigma: float | None) -> np.ndarray:
-    """The kernel of matched linear values ``lin`` (rows: x samples, columns: y samples):
-    the engine's own formulas (``cpp/core/rsm/kernels.hpp``), non-decreasing in ``lin``."""
-    return _core.rsm_apply_kernel(
-        KERNEL_CODES[kernel], np.ascontiguousarray(lin, dtype=np.float64), None,
-        np.ascontiguousarray(sqx, dtype=np.float64), np.ascontiguousarray(sqy, dtype=np.float64),
-        0.0 if sigma is None else sigma,
-    )
 
 
 def _eps_schedule(eps: Any, func: str) -> tuple[float, ...]:
@@ -121,32 +79,6 @@ def _eps_schedule(eps: Any, func: str) -> tuple[float, ...]:
     if any(b >= a for a, b in zip(out, out[1:])):
         raise ValueError(f"{func}: eps must decrease from stage to stage, got {eps!r}")
     return out
-
-
-class _Bracket:
-    """Certified similarity intervals from auction objectives and gaps (module docs)."""
-
-    def __init__(self, x_norms, y_norms, kernel: str, sigma: float | None,
-                 features: int = 0, unit_roundoff: float = 0.0):
-        (self.sqx, peak_x, s_x), (self.sqy, peak_y, s_y) = x_norms, y_norms
-        self.scale = max(s_x, s_y) * peak_x[:, None] * peak_y[None, :]  # >= S * maxabs
-        self.kernel, self.sigma = kernel, sigma
-        # The matched linear values come from cost entries computed in the GEMM's precision;
-        # cosine and linear are functions of exactly those values, but RBF sums d2 directly
-        # from the vectors in double. A C-term dot product errs by at most C u |x_s| |y_t|
-        # (Higham, "Accuracy and Stability", Sec. 3.1), so a matched sum by C u scale.
-        self.relative_margin = _SLACK + (
-            1.01 * features * unit_roundoff if kernel == "rbf" else 0.0)
-
-    def interval(self, lin_lb: np.ndarray, gap: np.ndarray, rows: Any, cols: Any):
-        """(lo, hi) of the similarities of pairs (rows, cols) whose auction reached the
-        matched linear values ``lin_lb`` with certified gaps ``gap`` (2-D, rows x cols)."""
-        sc = self.scale[rows, cols]
-        margin = self.relative_margin * (np.abs(lin_lb) + sc)
-        hi_lin = lin_lb + gap + margin
-        a, b = np.atleast_1d(self.sqx[rows]), np.atleast_1d(self.sqy[cols])
-        return (_kernel_of_linear(self.kernel, np.atleast_2d(lin_lb - margin), a, b, self.sigma),
-                _kernel_of_linear(self.kernel, np.atleast_2d(hi_lin), a, b, self.sigma))
 
 
 class _Rows:

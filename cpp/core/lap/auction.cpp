@@ -32,11 +32,11 @@ struct Auction {
   int32_t* col4row;
   double spread;    // max - min finite cost: the increment where a row has one choice
   const detail::Kernels<double, double>* K;
-  std::vector<double> zeros;
+  const double* zeros;  // the cost row of every virtual row
 
   void best_two(int64_t i, double* w1, int64_t* j1, double* w2) {
     int64_t j2;
-    const double* ci = i < nr ? c + i * nc : zeros.data();
+    const double* ci = i < nr ? c + i * nc : zeros;
     K->two_min(ci, q, nc, w1, j1, w2, &j2);
   }
 
@@ -92,7 +92,7 @@ struct Auction {
 template <class T>
 Status auction(const T* cost, int64_t n, int64_t m, bool maximize, const AuctionOptions& opts,
                int64_t* col4row, double* objective, double* prices, AuctionReport* report,
-               Workspace& ws) {
+               AuctionScratch& scratch) {
   *objective = 0.0;
   if (report) *report = AuctionReport{};
   std::fill(col4row, col4row + n, int64_t{-1});
@@ -103,7 +103,7 @@ Status auction(const T* cost, int64_t n, int64_t m, bool maximize, const Auction
   if (!(opts.eps_factor > 1.0) || !(opts.eps_final >= 0.0)) return Status::invalid_argument;
   const bool transpose = n > m;
   const int64_t nr = transpose ? m : n, nc = transpose ? n : m;
-  auto& c = ws.d3;
+  auto& c = scratch.cost;
   c.resize(static_cast<size_t>(n * m));
   bool forbidden = false;
   Status st = detail::prepare_min<double>(cost, n, m, maximize, transpose, c.data(), &forbidden);
@@ -123,12 +123,14 @@ Status auction(const T* cost, int64_t n, int64_t m, bool maximize, const Auction
   double eps_final = (opts.eps_final > 0.0 ? opts.eps_final : 1e-6 / static_cast<double>(nc)) * maxabs;
   eps_final = std::max(eps_final, 1e-13 * maxabs);
 
-  ws.d0.assign(nc, 0.0);
-  ws.j0.resize(nc);
-  ws.j1.resize(nc);
-  Auction a{c.data(), nr, nc, ws.d0.data(), ws.j1.data(), ws.j0.data(), spread,
-            &detail::kernels<double, double>(), std::vector<double>(nc, 0.0)};
-  std::vector<int32_t> queue;
+  scratch.neg_prices.assign(nc, 0.0);
+  scratch.zeros.assign(nc, 0.0);
+  scratch.owner.resize(nc);
+  scratch.col4row.resize(nc);
+  Auction a{c.data(), nr, nc, scratch.neg_prices.data(), scratch.owner.data(),
+            scratch.col4row.data(), spread, &detail::kernels<double, double>(),
+            scratch.zeros.data()};
+  std::vector<int32_t>& queue = scratch.queue;
   queue.reserve(2 * nc);
   double eps = std::max(spread / 4.0, eps_final);
   for (;;) {
@@ -155,8 +157,8 @@ Status auction(const T* cost, int64_t n, int64_t m, bool maximize, const Auction
 }
 
 template Status auction<float>(const float*, int64_t, int64_t, bool, const AuctionOptions&,
-                               int64_t*, double*, double*, AuctionReport*, Workspace&);
+                               int64_t*, double*, double*, AuctionReport*, AuctionScratch&);
 template Status auction<double>(const double*, int64_t, int64_t, bool, const AuctionOptions&,
-                                int64_t*, double*, double*, AuctionReport*, Workspace&);
+                                int64_t*, double*, double*, AuctionReport*, AuctionScratch&);
 
 }  // namespace semrsm::lap

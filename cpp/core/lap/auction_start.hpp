@@ -25,6 +25,7 @@
 #include <cstdlib>
 
 #include "core/lap/kernels.hpp"
+#include "core/lap/scratch.hpp"
 #include "core/status.hpp"
 
 namespace semrsm::lap::detail {
@@ -85,13 +86,19 @@ void row_range(const W* c, int64_t n, W* lo, W* hi) {
 
 // The warm start on an n x n min-sense matrix c without forbidden entries, from the column
 // reduction's duals v. Overwrites col4row / row4col and v; writes the rows left free to
-// free_rows. Scratch: ring (n), u (n), colmin (n). Returns Status::infeasible only when the
-// spread of the costs is not finite (the caller then takes JV's path).
+// free_rows. Returns Status::infeasible only when the spread of the costs is not finite (the
+// caller then takes JV's path).
 template <class W>
 Status auction_start(const W* c, int64_t n, W* v, int32_t* col4row, int32_t* row4col,
-                     int32_t* free_rows, int64_t* n_free, int32_t* ring, W* u, W* colmin,
+                     int32_t* free_rows, int64_t* n_free, AuctionStartScratch<W>& scratch,
                      const Kernels<W, W>& K) {
   constexpr W kInf = std::numeric_limits<W>::infinity();
+  scratch.ring.resize(n);
+  scratch.u.resize(n);
+  scratch.colmin.resize(n);
+  int32_t* ring = scratch.ring.data();
+  W* u = scratch.u.data();
+  W* colmin = scratch.colmin.data();
   // Scales of the bids: the spread of all costs (hi - lo) sets the first epsilon, so that
   // the first phase settles the few columns every row wants in a few large steps (outlier
   // tokens: 5x fewer bids than a start at the typical scale); the median over rows of the

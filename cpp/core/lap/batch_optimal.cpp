@@ -29,7 +29,7 @@ bool order_by_key(const double* keys, int64_t n, std::vector<int64_t>& order) {
 template <class T>
 Status batch_optimal(int64_t n, int64_t m, const double* row_keys, const double* col_keys,
                      int64_t window, const BlockCostFn<T>& block_cost, bool maximize,
-                     int64_t* col4row, double* objective, Workspace& ws) {
+                     int64_t* col4row, double* objective, JvScratch& exact) {
   *objective = 0.0;
   std::fill(col4row, col4row + n, int64_t{-1});
   if (window < 1 || !block_cost) return Status::invalid_argument;
@@ -45,7 +45,7 @@ Status batch_optimal(int64_t n, int64_t m, const double* row_keys, const double*
     block_c4r.resize(nr);
     block_cost(rows.data() + start, nr, cols.data() + start, nc, block.data());
     double obj = 0.0;
-    const Status st = hungarian<T>(block.data(), nr, nc, maximize, block_c4r.data(), &obj, ws);
+    const Status st = hungarian<T>(block.data(), nr, nc, maximize, block_c4r.data(), &obj, exact);
     if (st != Status::ok) {
       std::fill(col4row, col4row + n, int64_t{-1});
       return st;
@@ -61,7 +61,7 @@ Status batch_optimal(int64_t n, int64_t m, const double* row_keys, const double*
 template <class T>
 Status batch_optimal_dense(const T* cost, int64_t n, int64_t m, const double* row_keys,
                            const double* col_keys, int64_t window, bool maximize,
-                           int64_t* col4row, double* objective, Workspace& ws) {
+                           int64_t* col4row, double* objective, JvScratch& exact) {
   const BlockCostFn<T> gather = [cost, m](const int64_t* r, int64_t nr, const int64_t* c,
                                           int64_t nc, T* out) {
     for (int64_t a = 0; a < nr; ++a) {
@@ -70,20 +70,20 @@ Status batch_optimal_dense(const T* cost, int64_t n, int64_t m, const double* ro
     }
   };
   return batch_optimal<T>(n, m, row_keys, col_keys, window, gather, maximize, col4row, objective,
-                          ws);
+                          exact);
 }
 
 template Status batch_optimal<float>(int64_t, int64_t, const double*, const double*, int64_t,
                                      const BlockCostFn<float>&, bool, int64_t*, double*,
-                                     Workspace&);
+                                     JvScratch&);
 template Status batch_optimal<double>(int64_t, int64_t, const double*, const double*, int64_t,
                                       const BlockCostFn<double>&, bool, int64_t*, double*,
-                                      Workspace&);
+                                      JvScratch&);
 template Status batch_optimal_dense<float>(const float*, int64_t, int64_t, const double*,
                                            const double*, int64_t, bool, int64_t*, double*,
-                                           Workspace&);
+                                           JvScratch&);
 template Status batch_optimal_dense<double>(const double*, int64_t, int64_t, const double*,
                                             const double*, int64_t, bool, int64_t*, double*,
-                                            Workspace&);
+                                            JvScratch&);
 
 }  // namespace semrsm::lap

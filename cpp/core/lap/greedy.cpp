@@ -70,8 +70,7 @@ void sort_band(std::vector<Entry<T>>& band, std::vector<uint64_t>& words, int64_
 
 template <class T>
 Status greedy(const T* cost, int64_t n, int64_t m, bool maximize, int64_t* col4row,
-              double* objective, Workspace& ws) {
-  (void)ws;
+              double* objective) {
   constexpr T kInf = std::numeric_limits<T>::infinity();
   *objective = 0.0;
   std::fill(col4row, col4row + n, int64_t{-1});
@@ -152,9 +151,7 @@ Status greedy(const T* cost, int64_t n, int64_t m, bool maximize, int64_t* col4r
   return Status::ok;
 }
 
-template Status greedy<float>(const float*, int64_t, int64_t, bool, int64_t*, double*,
-                              Workspace&);
-template Status greedy<double>(const double*, int64_t, int64_t, bool, int64_t*, double*,
-                               Workspace&);
+template Status greedy<float>(const float*, int64_t, int64_t, bool, int64_t*, double*);
+template Status greedy<double>(const double*, int64_t, int64_t, bool, int64_t*, double*);
 
 }  // namespace semrsm::lap

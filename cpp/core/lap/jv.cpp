@@ -191,32 +191,39 @@ Status reduction_transfer_and_arr(State<W, W>& s, int32_t* free_rows, int64_t* n
 // col4row / row4col and the duals v. `dense`: c has no forbidden (+inf) entry, which the
 // auction warm start needs (its bids would not end on an infeasible problem).
 template <class W>
-Status jv_solve(const W* c, int64_t nr, int64_t nc, Workspace& ws, std::vector<W>& v_buf,
-                std::vector<W>& d_buf, std::vector<W>& smu_buf, bool dense) {
-  v_buf.resize(nc);
-  d_buf.resize(nc);
-  smu_buf.resize(nc);
-  ws.j0.resize(nr);
-  ws.j1.resize(nc);
-  ws.j2.resize(nc);
-  ws.j3.resize(nc);
-  ws.j4.resize(std::max(nr, nc));
-  ws.j5.resize(nc);
-  State<W, W> s{c,          nr,          nc,          v_buf.data(), d_buf.data(),
-                smu_buf.data(), ws.j0.data(), ws.j1.data(), ws.j2.data(), ws.j3.data(),
+Status jv_solve(const W* c, int64_t nr, int64_t nc, JvScratch& scratch, bool dense) {
+  JvDuals<W>& duals = scratch.duals<W>();
+  duals.v.resize(nc);
+  duals.d.resize(nc);
+  duals.settled_at.resize(nc);
+  scratch.col4row.resize(nr);
+  scratch.row4col.resize(nc);
+  scratch.path.resize(nc);
+  scratch.scanned.resize(nc);
+  scratch.free_rows.resize(std::max(nr, nc));
+  State<W, W> s{c,
+                nr,
+                nc,
+                duals.v.data(),
+                duals.d.data(),
+                duals.settled_at.data(),
+                scratch.col4row.data(),
+                scratch.row4col.data(),
+                scratch.path.data(),
+                scratch.scanned.data(),
                 &detail::kernels<W, W>()};
-  int32_t* free_rows = ws.j4.data();
+  int32_t* free_rows = scratch.free_rows.data();
   int64_t nf = 0;
   if (nr == nc) {
-    // j5 counts the columns each row won; j2 (the path buffer, free until the first
-    // augmentation) holds each column's minimising row.
-    Status st = column_reduction(s, ws.j5.data(), ws.j2.data());
+    scratch.matches.resize(nc);
+    scratch.argmin_row.resize(nc);
+    const int32_t* matches = scratch.matches.data();
+    Status st = column_reduction(s, scratch.matches.data(), scratch.argmin_row.data());
     if (st != Status::ok) return st;
-    // The warm start's scratch: j5 (after the test), d and smu (unused until augmenting).
-    bool started = dense && auction_start_pays(ws.j5.data(), nr) &&
-                   auction_start(c, nr, s.v, s.col4row, s.row4col, free_rows, &nf, ws.j5.data(),
-                                 s.d, s.smu, *s.K) == Status::ok;
-    if (!started) st = reduction_transfer_and_arr(s, free_rows, &nf, ws.j5.data());
+    bool started = dense && auction_start_pays(matches, nr) &&
+                   auction_start(c, nr, s.v, s.col4row, s.row4col, free_rows, &nf,
+                                 duals.start, *s.K) == Status::ok;
+    if (!started) st = reduction_transfer_and_arr(s, free_rows, &nf, matches);
     if (st != Status::ok) return st;
   } else {
     std::fill(s.v, s.v + nc, W(0));
@@ -235,16 +242,18 @@ Status jv_solve(const W* c, int64_t nr, int64_t nc, Workspace& ws, std::vector<W
 // the min-sense costs in their own precision (the float working matrix of a float32 input,
 // the double one of a float64 input).
 template <class Tc>
-Status repair_in_double(const Tc* c, int64_t n, const float* v_float, Workspace& ws) {
-  ws.d0.resize(n);
-  ws.d1.resize(n);
-  ws.d2.resize(n);
-  ws.j4.resize(n);
-  double* v = ws.d0.data();
+Status repair_in_double(const Tc* c, int64_t n, JvScratch& scratch) {
+  JvDuals<double>& duals = scratch.double_duals;
+  duals.v.resize(n);
+  duals.d.resize(n);
+  duals.settled_at.resize(n);
+  scratch.free_rows.resize(n);
+  double* v = duals.v.data();
+  const float* v_float = scratch.float_duals.v.data();
   for (int64_t j = 0; j < n; ++j) v[j] = static_cast<double>(v_float[j]);
-  int32_t* col4row = ws.j0.data();
-  int32_t* row4col = ws.j1.data();
-  int32_t* free_rows = ws.j4.data();
+  int32_t* col4row = scratch.col4row.data();
+  int32_t* row4col = scratch.row4col.data();
+  int32_t* free_rows = scratch.free_rows.data();
   const auto& K = detail::kernels<Tc, double>();
   int64_t nf = 0;
   for (int64_t i = 0; i < n; ++i) {
@@ -258,9 +267,17 @@ Status repair_in_double(const Tc* c, int64_t n, const float* v_float, Workspace&
     }
   }
   if (nf == 0) return Status::ok;
-  State<Tc, double> s{c,         n,         n,         v,         ws.d1.data(), ws.d2.data(),
-                         col4row,   row4col,   ws.j2.data(), ws.j3.data(),
-                         &K};
+  State<Tc, double> s{c,
+                      n,
+                      n,
+                      v,
+                      duals.d.data(),
+                      duals.settled_at.data(),
+                      col4row,
+                      row4col,
+                      scratch.path.data(),
+                      scratch.scanned.data(),
+                      &K};
   for (int64_t t = 0; t < nf; ++t) {
     const Status st = augment(s, free_rows[t]);
     if (st != Status::ok) return st;
@@ -279,20 +296,21 @@ void export_solution(const int32_t* c4r, int64_t n, int64_t m, bool transpose, i
 }
 
 // Double-precision solve of a validated min-sense working matrix.
-Status solve_double(const double* c, int64_t nr, int64_t nc, Workspace& ws, bool dense) {
-  return jv_solve<double>(c, nr, nc, ws, ws.d0, ws.d1, ws.d2, dense);
+Status solve_double(const double* c, int64_t nr, int64_t nc, JvScratch& scratch, bool dense) {
+  return jv_solve<double>(c, nr, nc, scratch, dense);
 }
 
 // Float solve plus repair; infeasible or failing in float falls back to double.
-Status solve_float_square(const float* c, int64_t n, Workspace& ws, bool dense) {
-  Status st = jv_solve<float>(c, n, n, ws, ws.f0, ws.f1, ws.f2, dense);
-  if (st == Status::ok) st = repair_in_double(c, n, ws.f0.data(), ws);
+Status solve_float_square(const float* c, int64_t n, JvScratch& scratch, bool dense) {
+  Status st = jv_solve<float>(c, n, n, scratch, dense);
+  if (st == Status::ok) st = repair_in_double(c, n, scratch);
   if (st == Status::ok) return st;
   // Overflow of float reduced costs near the float range could look like infeasibility:
   // confirm in double.
-  ws.d3.resize(static_cast<size_t>(n * n));
-  for (int64_t k = 0; k < n * n; ++k) ws.d3[k] = static_cast<double>(c[k]);
-  return solve_double(ws.d3.data(), n, n, ws, dense);
+  std::vector<double>& cd = scratch.cost;
+  cd.resize(static_cast<size_t>(n * n));
+  for (int64_t k = 0; k < n * n; ++k) cd[k] = static_cast<double>(c[k]);
+  return solve_double(cd.data(), n, n, scratch, dense);
 }
 
 // A square float64 problem (min-sense copy c) solved the same way: in float, then repaired
@@ -300,18 +318,19 @@ Status solve_float_square(const float* c, int64_t n, Workspace& ws, bool dense) 
 // augmentations see the double costs, so the result is exact in double. Values beyond the
 // float range become +-inf or 0 in the copy, which can only cost repair work (or a float
 // "infeasible", answered by the double solve).
-Status solve_double_square_via_float(const double* c, int64_t n, Workspace& ws, bool dense) {
-  ws.f3.resize(static_cast<size_t>(n * n));
-  float* f = ws.f3.data();
+Status solve_double_square_via_float(const double* c, int64_t n, JvScratch& scratch,
+                                     bool dense) {
+  scratch.cost_float.resize(static_cast<size_t>(n * n));
+  float* f = scratch.cost_float.data();
   bool dense_f = true;  // the float copy overflows to +inf beyond the float range
   for (int64_t k = 0; k < n * n; ++k) {
     f[k] = static_cast<float>(c[k]);
     dense_f &= f[k] < inf<float>();
   }
-  Status st = jv_solve<float>(f, n, n, ws, ws.f0, ws.f1, ws.f2, dense_f);
-  if (st == Status::ok) st = repair_in_double(c, n, ws.f0.data(), ws);
+  Status st = jv_solve<float>(f, n, n, scratch, dense_f);
+  if (st == Status::ok) st = repair_in_double(c, n, scratch);
   if (st == Status::ok) return st;
-  return solve_double(c, n, n, ws, dense);
+  return solve_double(c, n, n, scratch, dense);
 }
 
 // Below this size the float detour of a float64 problem does not pay: the float copy rounds
@@ -323,7 +342,7 @@ constexpr int64_t kFloatDetourMin = 256;
 
 template <class T>
 Status hungarian(const T* cost, int64_t n, int64_t m, bool maximize, int64_t* col4row,
-                 double* objective, Workspace& ws) {
+                 double* objective, JvScratch& scratch) {
   *objective = 0.0;
   if (n == 0 || m == 0) {
     std::fill(col4row, col4row + n, int64_t{-1});
@@ -334,36 +353,39 @@ Status hungarian(const T* cost, int64_t n, int64_t m, bool maximize, int64_t* co
   const int64_t nr = transpose ? m : n, nc = transpose ? n : m;
   Status st;
   if (std::is_same<T, float>::value && n == m) {
-    ws.f3.resize(static_cast<size_t>(n * m));
+    std::vector<float>& cf = scratch.cost_float;
+    cf.resize(static_cast<size_t>(n * m));
     // T is float here; the cast only serves the double instantiation, which never runs it.
     const uint32_t flags = detail::kernels<float, float>().copy_check(
-        reinterpret_cast<const float*>(cost), ws.f3.data(), n * m, maximize);
+        reinterpret_cast<const float*>(cost), cf.data(), n * m, maximize);
     if (flags & 1u) return Status::invalid_cost;
-    st = solve_float_square(ws.f3.data(), n, ws, !(flags & 2u));
+    st = solve_float_square(cf.data(), n, scratch, !(flags & 2u));
   } else {
-    ws.d3.resize(static_cast<size_t>(n * m));
+    std::vector<double>& cd = scratch.cost;
+    cd.resize(static_cast<size_t>(n * m));
     bool forbidden = false;
     if (std::is_same<T, double>::value && !transpose) {
       const uint32_t flags = detail::kernels<double, double>().copy_check(
-          reinterpret_cast<const double*>(cost), ws.d3.data(), n * m, maximize);
+          reinterpret_cast<const double*>(cost), cd.data(), n * m, maximize);
       if (flags & 1u) return Status::invalid_cost;
       forbidden = flags & 2u;
     } else {
-      st = detail::prepare_min<double>(cost, n, m, maximize, transpose, ws.d3.data(), &forbidden);
+      st = detail::prepare_min<double>(cost, n, m, maximize, transpose, cd.data(), &forbidden);
       if (st != Status::ok) return st;
     }
-    st = n == m && n >= kFloatDetourMin ? solve_double_square_via_float(ws.d3.data(), n, ws, !forbidden)
-                                         : solve_double(ws.d3.data(), nr, nc, ws, !forbidden);
+    st = n == m && n >= kFloatDetourMin
+             ? solve_double_square_via_float(cd.data(), n, scratch, !forbidden)
+             : solve_double(cd.data(), nr, nc, scratch, !forbidden);
   }
   if (st != Status::ok) return st;
-  export_solution(ws.j0.data(), n, m, transpose, col4row);
+  export_solution(scratch.col4row.data(), n, m, transpose, col4row);
   *objective = detail::objective_of(cost, n, m, col4row);
   return Status::ok;
 }
 
 template <class T>
 Status hungarian_square_inplace(T* cost, int64_t n, bool maximize, int64_t* col4row,
-                                double* objective, Workspace& ws) {
+                                double* objective, JvScratch& scratch) {
   *objective = 0.0;
   if (n == 0) return Status::ok;
   if (n > std::numeric_limits<int32_t>::max()) return Status::invalid_argument;
@@ -373,24 +395,24 @@ Status hungarian_square_inplace(T* cost, int64_t n, bool maximize, int64_t* col4
   if (maximize)
     for (int64_t k = 0; k < n * n; ++k) cost[k] = -cost[k];
   if constexpr (std::is_same<T, float>::value)
-    st = solve_float_square(cost, n, ws, !forbidden);
+    st = solve_float_square(cost, n, scratch, !forbidden);
   else
-    st = n >= kFloatDetourMin ? solve_double_square_via_float(cost, n, ws, !forbidden)
-                              : solve_double(cost, n, n, ws, !forbidden);
+    st = n >= kFloatDetourMin ? solve_double_square_via_float(cost, n, scratch, !forbidden)
+                              : solve_double(cost, n, n, scratch, !forbidden);
   if (st != Status::ok) return st;
-  export_solution(ws.j0.data(), n, n, false, col4row);
+  export_solution(scratch.col4row.data(), n, n, false, col4row);
   const double obj = detail::objective_of(cost, n, n, col4row);
   *objective = maximize ? -obj : obj;
   return Status::ok;
 }
 
 template Status hungarian<float>(const float*, int64_t, int64_t, bool, int64_t*, double*,
-                                 Workspace&);
+                                 JvScratch&);
 template Status hungarian<double>(const double*, int64_t, int64_t, bool, int64_t*, double*,
-                                  Workspace&);
+                                  JvScratch&);
 template Status hungarian_square_inplace<float>(float*, int64_t, bool, int64_t*, double*,
-                                                Workspace&);
+                                                JvScratch&);
 template Status hungarian_square_inplace<double>(double*, int64_t, bool, int64_t*, double*,
-                                                 Workspace&);
+                                                 JvScratch&);
 
 }  // namespace semrsm::lap

@@ -4,55 +4,41 @@
 #include "core/lap/kernels_scalar.hpp"
 
 #include <limits>
+#include <type_traits>
 
 namespace semrsm::lap::detail {
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define SEMRSM_HAVE_X86_KERNELS 1
+// The SIMD kernels, one template per kernel (kernels_avx2.cpp, kernels_avx512.cpp, which
+// instantiate what kernels_for below takes). Both levels have these; AVX-512 also has a
+// fused relax_argmin and collect.
+#define SEMRSM_LAP_SIMD_KERNELS                                                                \
+  template <class Tc, class W>                                                                 \
+  W relax(const Tc*, const W*, W*, int32_t*, int64_t, W, int32_t);                             \
+  template <class W>                                                                           \
+  int64_t argmin_free(const W*, const int32_t*, int64_t, W);                                   \
+  template <class T>                                                                           \
+  void two_min(const T*, const T*, int64_t, T*, int64_t*, T*, int64_t*);                       \
+  template <class Tc, class W>                                                                 \
+  W row_min(const Tc*, const W*, int64_t);                                                     \
+  template <class T>                                                                           \
+  void col_min(const T*, T*, int32_t*, int64_t, int32_t);                                      \
+  template <class T>                                                                           \
+  uint32_t copy_check(const T*, T*, int64_t, bool);                                            \
+  template <class T>                                                                           \
+  void bid(const T*, const T*, int64_t, T*, int64_t*, T*);
 namespace avx2 {
-float relax_f(const float*, const float*, float*, int32_t*, int64_t, float, int32_t);
-double relax_d(const double*, const double*, double*, int32_t*, int64_t, double, int32_t);
-int64_t argmin_free_f(const float*, const int32_t*, int64_t, float);
-int64_t argmin_free_d(const double*, const int32_t*, int64_t, double);
-double relax_fd(const float*, const double*, double*, int32_t*, int64_t, double, int32_t);
-double row_min_fd(const float*, const double*, int64_t);
-void two_min_f(const float*, const float*, int64_t, float*, int64_t*, float*, int64_t*);
-void two_min_d(const double*, const double*, int64_t, double*, int64_t*, double*, int64_t*);
-float row_min_f(const float*, const float*, int64_t);
-double row_min_d(const double*, const double*, int64_t);
-void col_min_f(const float*, float*, int32_t*, int64_t, int32_t);
-void col_min_d(const double*, double*, int32_t*, int64_t, int32_t);
-uint32_t copy_check_f(const float*, float*, int64_t, bool);
-uint32_t copy_check_d(const double*, double*, int64_t, bool);
-void bid_f(const float*, const float*, int64_t, float*, int64_t*, float*);
-void bid_d(const double*, const double*, int64_t, double*, int64_t*, double*);
+SEMRSM_LAP_SIMD_KERNELS
 }  // namespace avx2
 namespace avx512 {
-float relax_f(const float*, const float*, float*, int32_t*, int64_t, float, int32_t);
-double relax_d(const double*, const double*, double*, int32_t*, int64_t, double, int32_t);
-int64_t argmin_free_f(const float*, const int32_t*, int64_t, float);
-int64_t argmin_free_d(const double*, const int32_t*, int64_t, double);
-void two_min_f(const float*, const float*, int64_t, float*, int64_t*, float*, int64_t*);
-void two_min_d(const double*, const double*, int64_t, double*, int64_t*, double*, int64_t*);
-double relax_fd(const float*, const double*, double*, int32_t*, int64_t, double, int32_t);
-double row_min_fd(const float*, const double*, int64_t);
-float row_min_f(const float*, const float*, int64_t);
-int64_t collect_f(const float*, const float*, int64_t, float, float, int32_t*);
-int64_t collect_d(const double*, const double*, int64_t, double, double, int32_t*);
-uint32_t copy_check_f(const float*, float*, int64_t, bool);
-float relax_argmin_f(const float*, const float*, float*, int32_t*, const int32_t*, int64_t, float,
-                     int32_t, int64_t*);
-double relax_argmin_d(const double*, const double*, double*, int32_t*, const int32_t*, int64_t,
-                      double, int32_t, int64_t*);
-double relax_argmin_fd(const float*, const double*, double*, int32_t*, const int32_t*, int64_t,
-                       double, int32_t, int64_t*);
-uint32_t copy_check_d(const double*, double*, int64_t, bool);
-void col_min_f(const float*, float*, int32_t*, int64_t, int32_t);
-void col_min_d(const double*, double*, int32_t*, int64_t, int32_t);
-double row_min_d(const double*, const double*, int64_t);
-void bid_f(const float*, const float*, int64_t, float*, int64_t*, float*);
-void bid_d(const double*, const double*, int64_t, double*, int64_t*, double*);
+SEMRSM_LAP_SIMD_KERNELS
+template <class W>
+W relax_argmin(const W*, const W*, W*, int32_t*, const int32_t*, int64_t, W, int32_t, int64_t*);
+template <class T>
+int64_t collect(const T*, const T*, int64_t, T, T, int32_t*);
 }  // namespace avx512
+#undef SEMRSM_LAP_SIMD_KERNELS
 #endif
 
 namespace {
@@ -66,71 +52,58 @@ W relax_then_argmin(const Tc* c, const W* v, W* d, int32_t* path, const int32_t*
   return mu;
 }
 
-template <class Tc, class W>
-Kernels<Tc, W> scalar_kernels() {
-  return {&scalar::relax<Tc, W>, &scalar::relax_argmin<Tc, W>, &scalar::argmin_free<W>, &scalar::two_min<Tc, W>,
-          &scalar::col_min<Tc, W>, &scalar::row_min<Tc, W>, &scalar::copy_check<W>, &scalar::collect<W>,
-          &scalar::bid<Tc, W>, SimdLevel::scalar};
-}
-
 }  // namespace
 
-template <>
-Kernels<float, float> kernels_for<float, float>(SimdLevel level) {
+// Starts from the scalar kernels and takes each SIMD one the level has. Tc == W: every kernel
+// has SIMD versions (AVX2 has no collect). Float costs with double duals (the repair): only
+// the Dijkstra kernels and row_min are SIMD; the rest never runs on the repair's hot path.
+template <class Tc, class W>
+Kernels<Tc, W> kernels_for(SimdLevel level) {
+  Kernels<Tc, W> k{&scalar::relax<Tc, W>,  &scalar::relax_argmin<Tc, W>, &scalar::argmin_free<W>,
+                   &scalar::two_min<Tc, W>, &scalar::col_min<Tc, W>,     &scalar::row_min<Tc, W>,
+                   &scalar::copy_check<W>,  &scalar::collect<W>,         &scalar::bid<Tc, W>,
+                   SimdLevel::scalar};
 #ifdef SEMRSM_HAVE_X86_KERNELS
-  if (level == SimdLevel::avx512)
-    return {&avx512::relax_f, &avx512::relax_argmin_f, &avx512::argmin_free_f, &avx512::two_min_f, &avx512::col_min_f,
-            &avx512::row_min_f, &avx512::copy_check_f, &avx512::collect_f, &avx512::bid_f,
-            level};
-  if (level == SimdLevel::avx2)
+  constexpr bool same = std::is_same<Tc, W>::value;
+  if (level == SimdLevel::avx512) {
+    k.relax = &avx512::relax<Tc, W>;
+    k.argmin_free = &avx512::argmin_free<W>;
+    k.row_min = &avx512::row_min<Tc, W>;
+    if constexpr (same) {
+      k.relax_argmin = &avx512::relax_argmin<W>;
+      k.two_min = &avx512::two_min<W>;
+      k.col_min = &avx512::col_min<W>;
+      k.copy_check = &avx512::copy_check<W>;
+      k.collect = &avx512::collect<W>;
+      k.bid = &avx512::bid<W>;
+    } else {
+      k.relax_argmin = &relax_then_argmin<Tc, W, &avx512::relax<Tc, W>, &avx512::argmin_free<W>>;
+    }
+    k.level = level;
+  } else if (level == SimdLevel::avx2) {
+    k.relax = &avx2::relax<Tc, W>;
     // The fused relax_argmin costs more than relax + argmin_free on AVX2 (measured: +13%
     // instructions, +35% time at S = 49): without mask registers, tracking the argmin per lane
     // needs blend chains, while argmin_free skips most vectors with one compare.
-    return {&avx2::relax_f,
-            &relax_then_argmin<float, float, &avx2::relax_f, &avx2::argmin_free_f>,
-            &avx2::argmin_free_f, &avx2::two_min_f,
-            &avx2::col_min_f, &avx2::row_min_f, &avx2::copy_check_f, &scalar::collect<float>,
-            &avx2::bid_f, level};
+    k.relax_argmin = &relax_then_argmin<Tc, W, &avx2::relax<Tc, W>, &avx2::argmin_free<W>>;
+    k.argmin_free = &avx2::argmin_free<W>;
+    k.row_min = &avx2::row_min<Tc, W>;
+    if constexpr (same) {
+      k.two_min = &avx2::two_min<W>;
+      k.col_min = &avx2::col_min<W>;
+      k.copy_check = &avx2::copy_check<W>;
+      k.bid = &avx2::bid<W>;
+    }
+    k.level = level;
+  }
 #endif
   (void)level;
-  return scalar_kernels<float, float>();
+  return k;
 }
 
-template <>
-Kernels<double, double> kernels_for<double, double>(SimdLevel level) {
-#ifdef SEMRSM_HAVE_X86_KERNELS
-  if (level == SimdLevel::avx512)
-    return {&avx512::relax_d, &avx512::relax_argmin_d, &avx512::argmin_free_d, &avx512::two_min_d, &avx512::col_min_d,
-            &avx512::row_min_d, &avx512::copy_check_d, &avx512::collect_d, &avx512::bid_d,
-            level};
-  if (level == SimdLevel::avx2)
-    return {&avx2::relax_d,
-            &relax_then_argmin<double, double, &avx2::relax_d, &avx2::argmin_free_d>,
-            &avx2::argmin_free_d, &avx2::two_min_d,
-            &avx2::col_min_d, &avx2::row_min_d, &avx2::copy_check_d, &scalar::collect<double>,
-            &avx2::bid_d, level};
-#endif
-  (void)level;
-  return scalar_kernels<double, double>();
-}
-
-template <>
-Kernels<float, double> kernels_for<float, double>(SimdLevel level) {
-#ifdef SEMRSM_HAVE_X86_KERNELS
-  if (level == SimdLevel::avx512)
-    return {&avx512::relax_fd, &avx512::relax_argmin_fd, &avx512::argmin_free_d, &scalar::two_min<float, double>,
-            &scalar::col_min<float, double>, &avx512::row_min_fd,
-            &scalar::copy_check<double>, &scalar::collect<double>, &scalar::bid<float, double>, level};
-  if (level == SimdLevel::avx2)
-    return {&avx2::relax_fd,
-            &relax_then_argmin<float, double, &avx2::relax_fd, &avx2::argmin_free_d>,
-            &avx2::argmin_free_d, &scalar::two_min<float, double>,
-            &scalar::col_min<float, double>, &avx2::row_min_fd,
-            &scalar::copy_check<double>, &scalar::collect<double>, &scalar::bid<float, double>, level};
-#endif
-  (void)level;
-  return scalar_kernels<float, double>();
-}
+template Kernels<float, float> kernels_for<float, float>(SimdLevel);
+template Kernels<double, double> kernels_for<double, double>(SimdLevel);
+template Kernels<float, double> kernels_for<float, double>(SimdLevel);
 
 template <class Tc, class W>
 const Kernels<Tc, W>& kernels() {

@@ -1,5 +1,7 @@
 // AVX2 kernels (see kernels.hpp), compiled with per-function target attributes and only
-// called when simd_level() is at least avx2.
+// called when simd_level() is at least avx2. Each kernel is written once over a lane-traits
+// type (Lanes<float>: 8 floats, Lanes<double>: 4 doubles) and instantiated at the end for the
+// combinations kernels.cpp dispatches to.
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
@@ -13,169 +15,17 @@
 
 namespace semrsm::lap::detail::avx2 {
 
-// One vector of relax_f; two accumulators let neighbouring vectors' min chains overlap.
-__attribute__((always_inline)) SEMRSM_AVX2 inline __m256 relax_step_f(
-    const float* c, const float* v, float* d, int32_t* path, int64_t k, __m256 hv, __m256i iv,
-    __m256 mn) {
-  const __m256 ninf = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
-  const __m256 pinf = _mm256_set1_ps(std::numeric_limits<float>::infinity());
-  const __m256 cand = _mm256_add_ps(_mm256_sub_ps(_mm256_loadu_ps(c + k), _mm256_loadu_ps(v + k)), hv);
-  const __m256 dk = _mm256_loadu_ps(d + k);
-  const __m256 lt = _mm256_cmp_ps(cand, dk, _CMP_LT_OQ);
-  const __m256 nd = _mm256_blendv_ps(dk, cand, lt);
-  if (_mm256_movemask_ps(lt)) {  // masked stores are slow on some x86 cores: store only here
-    _mm256_storeu_ps(d + k, nd);
-    _mm256_maskstore_epi32(path + k, _mm256_castps_si256(lt), iv);
-  }
-  const __m256 settled = _mm256_cmp_ps(nd, ninf, _CMP_EQ_OQ);
-  return _mm256_min_ps(mn, _mm256_blendv_ps(nd, pinf, settled));
-}
-
-SEMRSM_AVX2 float relax_f(const float* c, const float* v, float* d, int32_t* path, int64_t n,
-                          float h, int32_t i) {
-  const __m256 hv = _mm256_set1_ps(h);
-  const __m256i iv = _mm256_set1_epi32(i);
-  __m256 mn0 = _mm256_set1_ps(std::numeric_limits<float>::infinity()), mn1 = mn0;
-  int64_t k = 0;
-  for (; k + 16 <= n; k += 16) {
-    mn0 = relax_step_f(c, v, d, path, k, hv, iv, mn0);
-    mn1 = relax_step_f(c, v, d, path, k + 8, hv, iv, mn1);
-  }
-  for (; k + 8 <= n; k += 8) mn0 = relax_step_f(c, v, d, path, k, hv, iv, mn0);
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, _mm256_min_ps(mn0, mn1));
-  float r = scalar::relax<float, float>(c + k, v + k, d + k, path + k, n - k, h, i);
-  for (float x : lanes) r = x < r ? x : r;
-  return r;
-}
-
-// float costs with double duals: the double-precision repair of a float32 solve.
-SEMRSM_AVX2 double relax_fd(const float* c, const double* v, double* d, int32_t* path, int64_t n,
-                            double h, int32_t i) {
-  const __m256d hv = _mm256_set1_pd(h);
-  const __m256d ninf = _mm256_set1_pd(-std::numeric_limits<double>::infinity());
-  const __m256d pinf = _mm256_set1_pd(std::numeric_limits<double>::infinity());
-  __m256d mn = pinf;
-  int64_t k = 0;
-  for (; k + 4 <= n; k += 4) {
-    const __m256d ck = _mm256_cvtps_pd(_mm_loadu_ps(c + k));
-    const __m256d cand = _mm256_add_pd(_mm256_sub_pd(ck, _mm256_loadu_pd(v + k)), hv);
-    const __m256d dk = _mm256_loadu_pd(d + k);
-    const __m256d lt = _mm256_cmp_pd(cand, dk, _CMP_LT_OQ);
-    const __m256d nd = _mm256_blendv_pd(dk, cand, lt);
-    int bits = _mm256_movemask_pd(lt);
-    if (bits) {
-      _mm256_storeu_pd(d + k, nd);
-      while (bits) {
-        path[k + __builtin_ctz(bits)] = i;
-        bits &= bits - 1;
-      }
-    }
-    const __m256d settled = _mm256_cmp_pd(nd, ninf, _CMP_EQ_OQ);
-    mn = _mm256_min_pd(mn, _mm256_blendv_pd(nd, pinf, settled));
-  }
-  alignas(32) double lanes[4];
-  _mm256_store_pd(lanes, mn);
-  double r = scalar::relax<float, double>(c + k, v + k, d + k, path + k, n - k, h, i);
-  for (double x : lanes) r = x < r ? x : r;
-  return r;
-}
-
-SEMRSM_AVX2 double row_min_fd(const float* c, const double* v, int64_t n) {
-  __m256d mn = _mm256_set1_pd(std::numeric_limits<double>::infinity());
-  int64_t k = 0;
-  for (; k + 4 <= n; k += 4)
-    mn = _mm256_min_pd(mn, _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(c + k)), _mm256_loadu_pd(v + k)));
-  alignas(32) double lanes[4];
-  _mm256_store_pd(lanes, mn);
-  double r = scalar::row_min<float, double>(c + k, v + k, n - k);
-  for (double x : lanes) r = x < r ? x : r;
-  return r;
-}
-
-SEMRSM_AVX2 double relax_d(const double* c, const double* v, double* d, int32_t* path, int64_t n,
-                           double h, int32_t i) {
-  const __m256d hv = _mm256_set1_pd(h);
-  const __m256d ninf = _mm256_set1_pd(-std::numeric_limits<double>::infinity());
-  const __m256d pinf = _mm256_set1_pd(std::numeric_limits<double>::infinity());
-  __m256d mn = pinf;
-  int64_t k = 0;
-  for (; k + 4 <= n; k += 4) {
-    const __m256d cand = _mm256_add_pd(_mm256_sub_pd(_mm256_loadu_pd(c + k), _mm256_loadu_pd(v + k)), hv);
-    const __m256d dk = _mm256_loadu_pd(d + k);
-    const __m256d lt = _mm256_cmp_pd(cand, dk, _CMP_LT_OQ);
-    const __m256d nd = _mm256_blendv_pd(dk, cand, lt);
-    int bits = _mm256_movemask_pd(lt);
-    if (bits) {
-      _mm256_storeu_pd(d + k, nd);
-      while (bits) {
-        path[k + __builtin_ctz(bits)] = i;
-        bits &= bits - 1;
-      }
-    }
-    const __m256d settled = _mm256_cmp_pd(nd, ninf, _CMP_EQ_OQ);
-    mn = _mm256_min_pd(mn, _mm256_blendv_pd(nd, pinf, settled));
-  }
-  alignas(32) double lanes[4];
-  _mm256_store_pd(lanes, mn);
-  double r = scalar::relax<double, double>(c + k, v + k, d + k, path + k, n - k, h, i);
-  for (double x : lanes) r = x < r ? x : r;
-  return r;
-}
-
-SEMRSM_AVX2 int64_t argmin_free_f(const float* d, const int32_t* row4col, int64_t n, float mu) {
-  const __m256 m = _mm256_set1_ps(mu);
-  int64_t first = -1, k = 0;
-  for (; k + 8 <= n; k += 8) {
-    const int eq = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(d + k), m, _CMP_EQ_OQ));
-    if (!eq) continue;
-    const __m256i r = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row4col + k));
-    const int fr = eq & _mm256_movemask_ps(_mm256_castsi256_ps(r));  // sign bit: row4col < 0
-    if (fr) return k + __builtin_ctz(fr);
-    if (first < 0) first = k + __builtin_ctz(eq);
-  }
-  for (; k < n; ++k) {
-    if (d[k] == mu) {
-      if (row4col[k] < 0) return k;
-      if (first < 0) first = k;
-    }
-  }
-  return first;
-}
-
-SEMRSM_AVX2 int64_t argmin_free_d(const double* d, const int32_t* row4col, int64_t n, double mu) {
-  const __m256d m = _mm256_set1_pd(mu);
-  int64_t first = -1, k = 0;
-  for (; k + 4 <= n; k += 4) {
-    int eq = _mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(d + k), m, _CMP_EQ_OQ));
-    if (!eq) continue;
-    if (first < 0) first = k + __builtin_ctz(eq);
-    while (eq) {
-      const int b = __builtin_ctz(eq);
-      if (row4col[k + b] < 0) return k + b;
-      eq &= eq - 1;
-    }
-  }
-  for (; k < n; ++k) {
-    if (d[k] == mu) {
-      if (row4col[k] < 0) return k;
-      if (first < 0) first = k;
-    }
-  }
-  return first;
-}
-
-// ---------------------------------------------------------------------------------------
-// Kernels written once for float and double through a lane-traits type: Lanes<float> holds
-// 8 floats, Lanes<double> 4 doubles. Column indices travel in vectors of the value type
-// (exact below 2^24 for float; callers fall back to the scalar kernel beyond that), so a
-// single blendv moves a value and its index together.
+// Column indices travel in vectors of the value type where a kernel tracks them (exact below
+// 2^24 for float; such kernels fall back to the scalar one beyond that), so a single blendv
+// moves a value and its index together. `P` is what a masked store of the row index i into
+// path needs.
 template <class T>
 struct Lanes;
 
 template <>
 struct Lanes<float> {
   using V = __m256;
+  using P = __m256i;
   static constexpr int L = 8;
   SEMRSM_AVX2 static V load(const float* p) { return _mm256_loadu_ps(p); }
   SEMRSM_AVX2 static void store(float* p, V x) { _mm256_storeu_ps(p, x); }
@@ -192,13 +42,27 @@ struct Lanes<float> {
   SEMRSM_AVX2 static V or_(V a, V b) { return _mm256_or_ps(a, b); }
   SEMRSM_AVX2 static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
   SEMRSM_AVX2 static V unord(V a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
+  // Lanes whose row4col entry is negative (a free column), as bits.
+  SEMRSM_AVX2 static int free_bits(const int32_t* row4col) {
+    return _mm256_movemask_ps(
+        _mm256_castsi256_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row4col))));
+  }
+  SEMRSM_AVX2 static P path_value(int32_t i) { return _mm256_set1_epi32(i); }
+  // path[l] = i where lane l of m is set (`bits` = bits(m), not zero). Masked stores are
+  // slow on some x86 cores, hence only called when some lane is set.
+  SEMRSM_AVX2 static void store_path(int32_t* path, V m, int, P iv) {
+    _mm256_maskstore_epi32(path, _mm256_castps_si256(m), iv);
+  }
 };
 
 template <>
 struct Lanes<double> {
   using V = __m256d;
+  using P = int32_t;
   static constexpr int L = 4;
   SEMRSM_AVX2 static V load(const double* p) { return _mm256_loadu_pd(p); }
+  // float costs with double duals: the double-precision repair of a float32 solve.
+  SEMRSM_AVX2 static V load(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
   SEMRSM_AVX2 static void store(double* p, V x) { _mm256_storeu_pd(p, x); }
   SEMRSM_AVX2 static V set1(double x) { return _mm256_set1_pd(x); }
   SEMRSM_AVX2 static V iota() { return _mm256_setr_pd(0, 1, 2, 3); }
@@ -213,13 +77,81 @@ struct Lanes<double> {
   SEMRSM_AVX2 static V or_(V a, V b) { return _mm256_or_pd(a, b); }
   SEMRSM_AVX2 static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
   SEMRSM_AVX2 static V unord(V a) { return _mm256_cmp_pd(a, a, _CMP_UNORD_Q); }
+  SEMRSM_AVX2 static int free_bits(const int32_t* row4col) {
+    return _mm_movemask_ps(_mm_castsi128_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row4col))));
+  }
+  SEMRSM_AVX2 static P path_value(int32_t i) { return i; }
+  // Four lanes: a few scalar stores beat a 128-bit masked store.
+  SEMRSM_AVX2 static void store_path(int32_t* path, V, int bits, P i) {
+    while (bits) {
+      path[__builtin_ctz(bits)] = i;
+      bits &= bits - 1;
+    }
+  }
 };
+
+// One vector of relax; two accumulators let neighbouring vectors' min chains overlap.
+template <class Tc, class W>
+__attribute__((always_inline)) SEMRSM_AVX2 inline typename Lanes<W>::V relax_step(
+    const Tc* c, const W* v, W* d, int32_t* path, int64_t k, typename Lanes<W>::V hv,
+    typename Lanes<W>::P iv, typename Lanes<W>::V mn) {
+  using X = Lanes<W>;
+  using V = typename X::V;
+  const V ninf = X::set1(-std::numeric_limits<W>::infinity());
+  const V pinf = X::set1(std::numeric_limits<W>::infinity());
+  const V cand = X::add(X::sub(X::load(c + k), X::load(v + k)), hv);
+  const V dk = X::load(d + k);
+  const V lt = X::lt(cand, dk);
+  const V nd = X::blend(dk, cand, lt);
+  if (const int bits = X::bits(lt)) {
+    X::store(d + k, nd);
+    X::store_path(path + k, lt, bits, iv);
+  }
+  const V settled = X::eq(nd, ninf);
+  return X::min(mn, X::blend(nd, pinf, settled));
+}
+
+template <class Tc, class W>
+SEMRSM_AVX2 W relax(const Tc* c, const W* v, W* d, int32_t* path, int64_t n, W h, int32_t i) {
+  using X = Lanes<W>;
+  constexpr int L = X::L;
+  const typename X::V hv = X::set1(h);
+  const typename X::P iv = X::path_value(i);
+  typename X::V mn0 = X::set1(std::numeric_limits<W>::infinity()), mn1 = mn0;
+  int64_t k = 0;
+  for (; k + 2 * L <= n; k += 2 * L) {
+    mn0 = relax_step<Tc, W>(c, v, d, path, k, hv, iv, mn0);
+    mn1 = relax_step<Tc, W>(c, v, d, path, k + L, hv, iv, mn1);
+  }
+  for (; k + L <= n; k += L) mn0 = relax_step<Tc, W>(c, v, d, path, k, hv, iv, mn0);
+  alignas(32) W lanes[L];
+  X::store(lanes, X::min(mn0, mn1));
+  W r = scalar::relax<Tc, W>(c + k, v + k, d + k, path + k, n - k, h, i);
+  for (W x : lanes) r = x < r ? x : r;
+  return r;
+}
+
+template <class W>
+SEMRSM_AVX2 int64_t argmin_free(const W* d, const int32_t* row4col, int64_t n, W mu) {
+  using X = Lanes<W>;
+  constexpr int L = X::L;
+  const typename X::V m = X::set1(mu);
+  int64_t first = -1, k = 0;
+  for (; k + L <= n; k += L) {
+    const int eq = X::bits(X::eq(X::load(d + k), m));
+    if (!eq) continue;
+    const int fr = eq & X::free_bits(row4col + k);
+    if (fr) return k + __builtin_ctz(fr);
+    if (first < 0) first = k + __builtin_ctz(eq);
+  }
+  return scalar::argmin_free_from<W>(d, row4col, k, n, mu, first);
+}
 
 // two_min (see kernels.hpp): per lane the first two entries in (value, index) order; the
 // global first two are among the lanes' first two and the scalar tail, merged in that order.
 template <class T>
-SEMRSM_AVX2 void two_min_t(const T* c, const T* v, int64_t n, T* u1, int64_t* j1, T* u2,
-                           int64_t* j2) {
+SEMRSM_AVX2 void two_min(const T* c, const T* v, int64_t n, T* u1, int64_t* j1, T* u2,
+                         int64_t* j2) {
   using X = Lanes<T>;
   constexpr int L = X::L;
   if (n < 4 * L || n >= (int64_t{1} << 24)) return scalar::two_min<T, T>(c, v, n, u1, j1, u2, j2);
@@ -275,26 +207,26 @@ SEMRSM_AVX2 void two_min_t(const T* c, const T* v, int64_t n, T* u1, int64_t* j1
   *j2 = jb;
 }
 
-template <class T>
-SEMRSM_AVX2 T row_min_t(const T* c, const T* v, int64_t n) {
-  using X = Lanes<T>;
+template <class Tc, class W>
+SEMRSM_AVX2 W row_min(const Tc* c, const W* v, int64_t n) {
+  using X = Lanes<W>;
   constexpr int L = X::L;
-  typename X::V m0 = X::set1(std::numeric_limits<T>::infinity()), m1 = m0;
+  typename X::V m0 = X::set1(std::numeric_limits<W>::infinity()), m1 = m0;
   int64_t k = 0;
   for (; k + 2 * L <= n; k += 2 * L) {
     m0 = X::min(m0, X::sub(X::load(c + k), X::load(v + k)));
     m1 = X::min(m1, X::sub(X::load(c + k + L), X::load(v + k + L)));
   }
   for (; k + L <= n; k += L) m0 = X::min(m0, X::sub(X::load(c + k), X::load(v + k)));
-  alignas(32) T lanes[L];
+  alignas(32) W lanes[L];
   X::store(lanes, X::min(m0, m1));
-  T r = scalar::row_min<T, T>(c + k, v + k, n - k);
-  for (T x : lanes) r = x < r ? x : r;
+  W r = scalar::row_min<Tc, W>(c + k, v + k, n - k);
+  for (W x : lanes) r = x < r ? x : r;
   return r;
 }
 
 template <class T>
-SEMRSM_AVX2 void col_min_t(const T* c, T* v, int32_t* arg, int64_t n, int32_t i) {
+SEMRSM_AVX2 void col_min(const T* c, T* v, int32_t* arg, int64_t n, int32_t i) {
   using X = Lanes<T>;
   constexpr int L = X::L;
   int64_t k = 0;
@@ -314,7 +246,7 @@ SEMRSM_AVX2 void col_min_t(const T* c, T* v, int32_t* arg, int64_t n, int32_t i)
 
 // copy_check (see kernels.hpp).
 template <class T>
-SEMRSM_AVX2 uint32_t copy_check_t(const T* src, T* dst, int64_t count, bool negate) {
+SEMRSM_AVX2 uint32_t copy_check(const T* src, T* dst, int64_t count, bool negate) {
   using X = Lanes<T>;
   using V = typename X::V;
   constexpr int L = X::L;
@@ -336,18 +268,11 @@ SEMRSM_AVX2 uint32_t copy_check_t(const T* src, T* dst, int64_t count, bool nega
   return r;
 }
 
-SEMRSM_AVX2 uint32_t copy_check_f(const float* src, float* dst, int64_t count, bool negate) {
-  return copy_check_t<float>(src, dst, count, negate);
-}
-SEMRSM_AVX2 uint32_t copy_check_d(const double* src, double* dst, int64_t count, bool negate) {
-  return copy_check_t<double>(src, dst, count, negate);
-}
-
 // bid (see kernels.hpp): per lane the smallest value a (with its first index) and the second
 // smallest b = min(b, max(a, x)), which needs no blend; the global pair is the two smallest
 // of the lanes' (a, b) values and the scalar tail.
 template <class T>
-SEMRSM_AVX2 void bid_t(const T* c, const T* v, int64_t n, T* u1, int64_t* j1, T* u2) {
+SEMRSM_AVX2 void bid(const T* c, const T* v, int64_t n, T* u1, int64_t* j1, T* u2) {
   using X = Lanes<T>;
   using V = typename X::V;
   constexpr int L = X::L;
@@ -397,30 +322,22 @@ SEMRSM_AVX2 void bid_t(const T* c, const T* v, int64_t n, T* u1, int64_t* j1, T*
   *u2 = rb;
 }
 
-SEMRSM_AVX2 void bid_f(const float* c, const float* v, int64_t n, float* u1, int64_t* j1, float* u2) {
-  bid_t<float>(c, v, n, u1, j1, u2);
-}
-SEMRSM_AVX2 void bid_d(const double* c, const double* v, int64_t n, double* u1, int64_t* j1,
-                       double* u2) {
-  bid_t<double>(c, v, n, u1, j1, u2);
-}
-
-SEMRSM_AVX2 void two_min_f(const float* c, const float* v, int64_t n, float* u1, int64_t* j1,
-                           float* u2, int64_t* j2) {
-  two_min_t<float>(c, v, n, u1, j1, u2, j2);
-}
-SEMRSM_AVX2 void two_min_d(const double* c, const double* v, int64_t n, double* u1, int64_t* j1,
-                           double* u2, int64_t* j2) {
-  two_min_t<double>(c, v, n, u1, j1, u2, j2);
-}
-SEMRSM_AVX2 float row_min_f(const float* c, const float* v, int64_t n) { return row_min_t<float>(c, v, n); }
-SEMRSM_AVX2 double row_min_d(const double* c, const double* v, int64_t n) { return row_min_t<double>(c, v, n); }
-SEMRSM_AVX2 void col_min_f(const float* c, float* v, int32_t* arg, int64_t n, int32_t i) {
-  col_min_t<float>(c, v, arg, n, i);
-}
-SEMRSM_AVX2 void col_min_d(const double* c, double* v, int32_t* arg, int64_t n, int32_t i) {
-  col_min_t<double>(c, v, arg, n, i);
-}
+// The instances kernels.cpp dispatches to: every kernel for float and double, and the
+// float-cost / double-dual ones of the repair.
+#define SEMRSM_AVX2_KERNELS(T)                                                                 \
+  template T relax<T, T>(const T*, const T*, T*, int32_t*, int64_t, T, int32_t);               \
+  template int64_t argmin_free<T>(const T*, const int32_t*, int64_t, T);                       \
+  template void two_min<T>(const T*, const T*, int64_t, T*, int64_t*, T*, int64_t*);           \
+  template T row_min<T, T>(const T*, const T*, int64_t);                                       \
+  template void col_min<T>(const T*, T*, int32_t*, int64_t, int32_t);                          \
+  template uint32_t copy_check<T>(const T*, T*, int64_t, bool);                                \
+  template void bid<T>(const T*, const T*, int64_t, T*, int64_t*, T*);
+SEMRSM_AVX2_KERNELS(float)
+SEMRSM_AVX2_KERNELS(double)
+#undef SEMRSM_AVX2_KERNELS
+template double relax<float, double>(const float*, const double*, double*, int32_t*, int64_t,
+                                     double, int32_t);
+template double row_min<float, double>(const float*, const double*, int64_t);
 
 }  // namespace semrsm::lap::detail::avx2
 #endif

@@ -24,16 +24,24 @@ W relax(const Tc* c, const W* v, W* d, int32_t* path, int64_t n, W h, int32_t i)
   return mn;
 }
 
+// argmin_free over the columns k0..n-1, continuing a search of 0..k0-1 that found no free
+// column at mu and `first` as its first column at mu (-1: none). The SIMD kernels finish
+// their tails with it.
 template <class W>
-int64_t argmin_free(const W* d, const int32_t* row4col, int64_t n, W mu) {
-  int64_t first = -1;
-  for (int64_t k = 0; k < n; ++k) {
+inline int64_t argmin_free_from(const W* d, const int32_t* row4col, int64_t k0, int64_t n, W mu,
+                                int64_t first) {
+  for (int64_t k = k0; k < n; ++k) {
     if (d[k] == mu) {
       if (row4col[k] < 0) return k;
       if (first < 0) first = k;
     }
   }
   return first;
+}
+
+template <class W>
+int64_t argmin_free(const W* d, const int32_t* row4col, int64_t n, W mu) {
+  return argmin_free_from<W>(d, row4col, 0, n, mu, -1);
 }
 
 template <class Tc, class W>

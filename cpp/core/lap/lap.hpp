@@ -8,28 +8,19 @@
 // - On success `col4row[i]` (length n) is the column of row i, or -1 when row i is left
 //   unassigned (only when n > m), and `*objective` is the sum of the assigned entries of the
 //   original cost matrix, accumulated in double.
-// - Inputs are never modified. `Workspace` holds scratch buffers that grow on demand, so a
-//   batch reuses them instead of allocating per problem; one workspace per thread.
+// - Inputs are never modified. Each solver takes its scratch struct (scratch.hpp), whose
+//   buffers grow on demand, so a batch reuses them instead of allocating per problem; one
+//   set per thread.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <vector>
 
+#include "core/lap/scratch.hpp"
 #include "core/status.hpp"
 
 namespace semrsm::lap {
-
-// Scratch buffers owned by one thread and reused across problems. Solvers may keep any
-// state they like here; callers only create it and pass it back.
-struct Workspace {
-  std::vector<double> d0, d1, d2, d3;
-  std::vector<float> f0, f1, f2, f3;
-  std::vector<int64_t> i0, i1, i2, i3;
-  std::vector<uint8_t> b0, b1;
-  // Added by the assignment core: 32-bit index buffers, the width the SIMD kernels use.
-  std::vector<int32_t> j0, j1, j2, j3, j4, j5;
-};
 
 // Exact solver (shortest augmenting paths, Jonker-Volgenant family; see jv.cpp). Returns
 // Status::infeasible when no complete assignment avoids the forbidden entries, and
@@ -38,7 +29,7 @@ struct Workspace {
 // arithmetic (as scipy's is) whatever the dtype.
 template <class T>
 Status hungarian(const T* cost, int64_t n, int64_t m, bool maximize, int64_t* col4row,
-                 double* objective, Workspace& ws);
+                 double* objective, JvScratch& scratch);
 
 // Addition to the contract: the same exact solver on a square n x n problem whose buffer the
 // caller owns and lets the solver overwrite (it is negated in place when maximising and
@@ -47,14 +38,14 @@ Status hungarian(const T* cost, int64_t n, int64_t m, bool maximize, int64_t* co
 // assigned entries. Intended for the RSM engine, which computes each cost block itself.
 template <class T>
 Status hungarian_square_inplace(T* cost, int64_t n, bool maximize, int64_t* col4row,
-                                double* objective, Workspace& ws);
+                                double* objective, JvScratch& scratch);
 
 // Greedy: repeatedly takes the best remaining entry (ties broken by lower row, then lower
 // column). Not optimal; forbidden entries are never taken, so it can report
-// Status::infeasible where an exact solver would not.
+// Status::infeasible where an exact solver would not. Its buffers are its own (no scratch).
 template <class T>
 Status greedy(const T* cost, int64_t n, int64_t m, bool maximize, int64_t* col4row,
-              double* objective, Workspace& ws);
+              double* objective);
 
 struct AuctionOptions {
   // Final epsilon, relative to the largest absolute finite cost. 0 uses 1e-6 / max(n, m), so
@@ -77,7 +68,7 @@ struct AuctionReport {
 template <class T>
 Status auction(const T* cost, int64_t n, int64_t m, bool maximize, const AuctionOptions& opts,
                int64_t* col4row, double* objective, double* prices, AuctionReport* report,
-               Workspace& ws);
+               AuctionScratch& scratch);
 
 // Fills `out` (nr x nc, row-major) with the cost block of the given rows and columns.
 template <class T>
@@ -89,17 +80,18 @@ using BlockCostFn =
 // exactly. Only the window blocks are ever requested from `block_cost`. With n != m the
 // surplus of the longer side is left unassigned in the last windows. Ties in the keys keep
 // the lower index first; NaN keys or window < 1 are Status::invalid_argument; a block that
-// is infeasible or invalid makes the whole call fail with that block's status.
+// is infeasible or invalid makes the whole call fail with that block's status. The windows
+// are solved by `hungarian` in `exact`.
 template <class T>
 Status batch_optimal(int64_t n, int64_t m, const double* row_keys, const double* col_keys,
                      int64_t window, const BlockCostFn<T>& block_cost, bool maximize,
-                     int64_t* col4row, double* objective, Workspace& ws);
+                     int64_t* col4row, double* objective, JvScratch& exact);
 
 // Addition to the contract: batch_optimal on a dense row-major n x m matrix (the blocks are
 // gathered from it). Null keys keep the natural order of that side.
 template <class T>
 Status batch_optimal_dense(const T* cost, int64_t n, int64_t m, const double* row_keys,
                            const double* col_keys, int64_t window, bool maximize,
-                           int64_t* col4row, double* objective, Workspace& ws);
+                           int64_t* col4row, double* objective, JvScratch& exact);
 
 }  // namespace semrsm::lap

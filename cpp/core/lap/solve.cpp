@@ -3,7 +3,7 @@
 namespace semrsm::lap {
 
 template <class T>
-Status solve(const SolveOptions& o, const Problem<T>& p, const Solution& out, Workspace& ws) {
+Status solve(const SolveOptions& o, const Problem<T>& p, const Solution& out, Scratch& scratch) {
   if (out.bound != nullptr) *out.bound = 0.0;
   // The dense matrix, read only: the caller's, or the scratch buffer that holds it.
   const T* dense = p.cost != nullptr ? p.cost : p.scratch;
@@ -14,23 +14,25 @@ Status solve(const SolveOptions& o, const Problem<T>& p, const Solution& out, Wo
     case Method::hungarian:
       if (p.scratch != nullptr && p.n == p.m)
         return hungarian_square_inplace<T>(p.scratch, p.n, o.maximize, out.col4row,
-                                           out.objective, ws);
-      return hungarian<T>(dense, p.n, p.m, o.maximize, out.col4row, out.objective, ws);
+                                           out.objective, scratch.exact);
+      return hungarian<T>(dense, p.n, p.m, o.maximize, out.col4row, out.objective,
+                          scratch.exact);
     case Method::greedy:
-      return greedy<T>(dense, p.n, p.m, o.maximize, out.col4row, out.objective, ws);
+      return greedy<T>(dense, p.n, p.m, o.maximize, out.col4row, out.objective);
     case Method::auction: {
       AuctionReport report;
       const Status st = auction<T>(dense, p.n, p.m, o.maximize, o.auction, out.col4row,
-                                   out.objective, nullptr, out.bound ? &report : nullptr, ws);
+                                   out.objective, nullptr, out.bound ? &report : nullptr,
+                                   scratch.auction);
       if (out.bound != nullptr) *out.bound = report.bound;
       return st;
     }
     case Method::batch_optimal:
       if (use_blocks)
         return batch_optimal<T>(p.n, p.m, p.row_keys, p.col_keys, o.window, *p.blocks,
-                                o.maximize, out.col4row, out.objective, ws);
+                                o.maximize, out.col4row, out.objective, scratch.exact);
       return batch_optimal_dense<T>(dense, p.n, p.m, p.row_keys, p.col_keys, o.window,
-                                    o.maximize, out.col4row, out.objective, ws);
+                                    o.maximize, out.col4row, out.objective, scratch.exact);
     case Method::identity:  // the RSM engine's "no matching": nothing to solve
       break;
   }
@@ -38,8 +40,8 @@ Status solve(const SolveOptions& o, const Problem<T>& p, const Solution& out, Wo
 }
 
 template Status solve<float>(const SolveOptions&, const Problem<float>&, const Solution&,
-                             Workspace&);
+                             Scratch&);
 template Status solve<double>(const SolveOptions&, const Problem<double>&, const Solution&,
-                              Workspace&);
+                              Scratch&);
 
 }  // namespace semrsm::lap

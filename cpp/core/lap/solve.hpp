@@ -60,6 +60,6 @@ constexpr bool needs_dense_cost(Method method) {
 // when a non-empty problem brings no cost form the method can read (blocks alone for a
 // dense-only method, or nothing).
 template <class T>
-Status solve(const SolveOptions& o, const Problem<T>& p, const Solution& out, Workspace& ws);
+Status solve(const SolveOptions& o, const Problem<T>& p, const Solution& out, Scratch& scratch);
 
 }  // namespace semrsm::lap

@@ -74,9 +74,12 @@ struct Output {
   int32_t* perms = nullptr;  // n x m x S_x or null: perms[(i m + j) S_x + p] = q, the position
                              // of Y_j matched to position p of X_i (-1 if none, S_x > S_y)
   // n x m or null: a certified bound on (optimum - matched value) of each pair's assignment,
-  // so that linear <= exact <= linear + gap with an inner-product cost: 0 for the exact
-  // matcher, the primal-dual gap of the final prices for the auction (lap.hpp), NaN for the
-  // matchers that certify nothing (greedy, batch_optimal, identity).
+  // so that linear <= exact <= linear + gap with an inner-product cost, up to the rounding of
+  // double sums over the same cost entries in other orders: 0 for the exact matcher, the
+  // primal-dual gap of the final prices for the auction (lap.hpp), a dual bound for greedy
+  // and batch_optimal (lap/dual_bound.hpp: it needs the whole cost, so batch_optimal then
+  // computes every entry, not only its windows), NaN for identity and, with a cosine cost,
+  // for greedy and batch_optimal (a bound on the summed cosines is none on the linear value).
   double* gap = nullptr;
 };
 
