@@ -51,6 +51,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))
 import families  # noqa: E402
+from hostinfo import cpu_model  # noqa: E402
 
 OUR_KERNELS = ["linear", "cosine", "rbf"]
 
@@ -135,15 +136,9 @@ def simd_levels() -> list[str]:
 
 
 def machine() -> dict:
-    cpu = platform.processor()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     from importlib import metadata
+
+    cpu = cpu_model()
 
     v = {}
     for dist in ("numpy", "scipy", "lapjv", "torch", "semrsm-native"):

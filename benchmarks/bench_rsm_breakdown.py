@@ -27,7 +27,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -38,6 +37,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import families  # noqa: E402
+from hostinfo import cpu_model  # noqa: E402
 
 CHUNK = 256  # composite_rsm's chunk in bench_rsm.py
 
@@ -111,11 +111,7 @@ def main(argv=None) -> int:
         rows.append(dict(threads=t, ours_whole=whole, ours_assignment=assign, ours_rest=whole - assign,
                          composite_gemm=cg, composite_assignment=ca, composite_whole=cg + ca,
                          ratio=(cg + ca) / whole))
-    cpu = platform.processor()
-    try:
-        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = cpu_model()
     P = len(I)
     L = ["# Where an exact semantic RSM's time goes: cost GEMM vs assignment", "",
          f"{cpu}, {len(os.sched_getaffinity(0))} cores available; SIMD path {simd}; load average at start "
