@@ -8,6 +8,15 @@ sets PYTHONPATH to the old package); the builds are timed round-robin, alternati
 goes first, so both see the same machine load. Medians of per-call microseconds.
 
     python benchmarks/bench_call_overhead.py --a /old/bin/python --b /new/bin/python
+
+With --peers it instead times one build's single-solve entry point against the peers' on
+minimal problems (2 x 2 and 8 x 8, float32 and float64; the solve itself is a few hundred
+nanoseconds there, so the time is the call): semrsm_native.linear_sum_assignment, the native
+call under it (`_core.lap_solve_exact`, the floor a Python wrapper can reach),
+linear_sum_assignment_batch on a stack of one, lapx's lapjvr / lapjvh / lapjvs, lapjv and
+scipy. Writes results/call_overhead_peers.{md,json}.
+
+    python benchmarks/bench_call_overhead.py --peers
 """
 
 from __future__ import annotations
@@ -60,9 +69,65 @@ def worker() -> None:
         print(json.dumps({"case": name, "us": best * 1e6}), flush=True)
 
 
+PEER_CASES = {
+    "semrsm linear_sum_assignment": "sn.linear_sum_assignment(a, maximize=True)",
+    "semrsm _core.lap_solve_exact (native floor)": "core.lap_solve_exact(a, True)",
+    "semrsm linear_sum_assignment_batch (B=1)": "sn.linear_sum_assignment_batch(a3, maximize=True, threads=1)",
+    "lapx.lapjvr": "lap.lapjvr(c, return_cost=False)",
+    "lapx.lapjvh": "lap.lapjvh(c, return_cost=False)",
+    "lapx.lapjvs": "lap.lapjvs(c, return_cost=False)",
+    "lapjv.lapjv": "lapjv.lapjv(c)",
+    "scipy linear_sum_assignment": "scipy_lsa(c)",
+}
+
+
+def peers(rounds: int) -> int:
+    """Per-call microseconds of the single-solve entry points on minimal problems."""
+    import timeit
+
+    import lap
+    import lapjv
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment as scipy_lsa
+
+    import semrsm_native as sn
+    from semrsm_native import _core
+
+    shapes = [(2, np.float32), (2, np.float64), (8, np.float32), (8, np.float64)]
+    times = {(n, np.dtype(dt).name, k): [] for n, dt in shapes for k in PEER_CASES}
+    envs = {}
+    for n, dt in shapes:
+        a = np.random.default_rng(n).random((n, n)).astype(dt)
+        envs[n, np.dtype(dt).name] = {"sn": sn, "core": _core, "lap": lap, "lapjv": lapjv, "scipy_lsa": scipy_lsa,
+                                      "a": a, "a3": a[None], "c": np.ascontiguousarray(-a)}
+    for _ in range(rounds):  # round-robin: every case once per round
+        for (n, dt, k) in times:
+            t = timeit.Timer(PEER_CASES[k], globals=envs[n, dt])
+            num, _ = t.autorange()
+            times[n, dt, k].append(min(t.repeat(repeat=3, number=num)) / num * 1e6)
+    load = os.getloadavg()
+    rows = [{"n": n, "dtype": dt, "case": k, "us": statistics.median(v)} for (n, dt, k), v in times.items()]
+    md = ["# Per-call overhead of single solves: semrsm_native against the peers", "",
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; SIMD {sn.build_info()['simd']}; "
+          f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}; "
+          f"{datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='minutes')}.",
+          f"Median over {rounds} round-robin rounds of the best of 3 timeit repeats; microseconds per call "
+          "(random uniform costs; peers get the negated matrix, ours maximize=True).", "",
+          "| case | " + " | ".join(f"{n}x{n} {dt}" for n, dt in [(n, np.dtype(d).name) for n, d in shapes]) + " |",
+          "|---|" + "---:|" * len(shapes)]
+    for k in PEER_CASES:
+        md.append(f"| {k} | " + " | ".join(f"{r['us']:.2f}" for r in rows if r["case"] == k) + " |")
+    out = RESULTS / "call_overhead_peers.md"
+    out.write_text("\n".join(md) + "\n")
+    out.with_suffix(".json").write_text(json.dumps({"load_average": load, "rows": rows}, indent=1) + "\n")
+    print("\n".join(md))
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--peers", action="store_true", help="one build's single solves against the peers")
     ap.add_argument("--a", help="interpreter of build A (the baseline)")
     ap.add_argument("--b", help="interpreter of build B (the change)")
     ap.add_argument("--label-a", default="before")
@@ -73,6 +138,8 @@ def main() -> int:
     if args.worker:
         worker()
         return 0
+    if args.peers:
+        return peers(args.rounds)
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     procs = {
         k: subprocess.Popen([py, __file__, "--worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -43,6 +43,7 @@ from semrsm_native import linear_sum_assignment, linear_sum_assignment_batch  # 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import families  # noqa: E402
+from hostinfo import cpu_model  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -153,14 +154,7 @@ def versions():
 
 
 def machine():
-    cpu = platform.processor()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     blas = []
     try:
         from threadpoolctl import threadpool_info
