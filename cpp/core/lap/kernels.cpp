@@ -2,6 +2,7 @@
 #include "core/lap/kernels.hpp"
 
 #include "core/lap/kernels_scalar.hpp"
+#include "core/lap/kernels_simd.hpp"
 
 #include <limits>
 #include <type_traits>
@@ -10,24 +11,7 @@ namespace semrsm::lap::detail {
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define SEMRSM_HAVE_X86_KERNELS 1
-// The SIMD kernels, one template per kernel (kernels_avx2.cpp, kernels_avx512.cpp, which
-// instantiate what kernels_for below takes). Both levels have these; AVX-512 also has a
-// fused relax_argmin and collect.
-#define SEMRSM_LAP_SIMD_KERNELS                                                                \
-  template <class Tc, class W>                                                                 \
-  W relax(const Tc*, const W*, W*, int32_t*, int64_t, W, int32_t);                             \
-  template <class W>                                                                           \
-  int64_t argmin_free(const W*, const int32_t*, int64_t, W);                                   \
-  template <class T>                                                                           \
-  void two_min(const T*, const T*, int64_t, T*, int64_t*, T*, int64_t*);                       \
-  template <class Tc, class W>                                                                 \
-  W row_min(const Tc*, const W*, int64_t);                                                     \
-  template <class T>                                                                           \
-  void col_min(const T*, T*, int32_t*, int64_t, int32_t);                                      \
-  template <class T>                                                                           \
-  uint32_t copy_check(const T*, T*, int64_t, bool);                                            \
-  template <class T>                                                                           \
-  void bid(const T*, const T*, int64_t, T*, int64_t*, T*);
+// The SIMD kernels, one template per kernel (kernels_simd.hpp).
 namespace avx2 {
 SEMRSM_LAP_SIMD_KERNELS
 }  // namespace avx2
@@ -38,7 +22,6 @@ W relax_argmin(const W*, const W*, W*, int32_t*, const int32_t*, int64_t, W, int
 template <class T>
 int64_t collect(const T*, const T*, int64_t, T, T, int32_t*);
 }  // namespace avx512
-#undef SEMRSM_LAP_SIMD_KERNELS
 #endif
 
 namespace {

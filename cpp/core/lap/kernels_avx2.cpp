@@ -10,6 +10,7 @@
 
 #include "core/lap/kernels.hpp"
 #include "core/lap/kernels_scalar.hpp"
+#include "core/lap/kernels_simd.hpp"
 
 #define SEMRSM_AVX2 __attribute__((target("avx2,fma")))
 
@@ -322,22 +323,7 @@ SEMRSM_AVX2 void bid(const T* c, const T* v, int64_t n, T* u1, int64_t* j1, T* u
   *u2 = rb;
 }
 
-// The instances kernels.cpp dispatches to: every kernel for float and double, and the
-// float-cost / double-dual ones of the repair.
-#define SEMRSM_AVX2_KERNELS(T)                                                                 \
-  template T relax<T, T>(const T*, const T*, T*, int32_t*, int64_t, T, int32_t);               \
-  template int64_t argmin_free<T>(const T*, const int32_t*, int64_t, T);                       \
-  template void two_min<T>(const T*, const T*, int64_t, T*, int64_t*, T*, int64_t*);           \
-  template T row_min<T, T>(const T*, const T*, int64_t);                                       \
-  template void col_min<T>(const T*, T*, int32_t*, int64_t, int32_t);                          \
-  template uint32_t copy_check<T>(const T*, T*, int64_t, bool);                                \
-  template void bid<T>(const T*, const T*, int64_t, T*, int64_t*, T*);
-SEMRSM_AVX2_KERNELS(float)
-SEMRSM_AVX2_KERNELS(double)
-#undef SEMRSM_AVX2_KERNELS
-template double relax<float, double>(const float*, const double*, double*, int32_t*, int64_t,
-                                     double, int32_t);
-template double row_min<float, double>(const float*, const double*, int64_t);
+SEMRSM_LAP_SIMD_INSTANCES
 
 }  // namespace semrsm::lap::detail::avx2
 #endif

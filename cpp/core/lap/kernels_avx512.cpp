@@ -11,6 +11,7 @@
 
 #include "core/lap/kernels.hpp"
 #include "core/lap/kernels_scalar.hpp"
+#include "core/lap/kernels_simd.hpp"
 
 #define SEMRSM_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")))
 
@@ -444,25 +445,14 @@ SEMRSM_AVX512 int64_t collect(const T* c, const T* pen, int64_t n, T sign, T t, 
   return cnt;
 }
 
-// The instances kernels.cpp dispatches to: every kernel for float and double, and the
-// float-cost / double-dual ones of the repair.
-#define SEMRSM_AVX512_KERNELS(T)                                                               \
-  template T relax<T, T>(const T*, const T*, T*, int32_t*, int64_t, T, int32_t);               \
-  template T relax_argmin<T>(const T*, const T*, T*, int32_t*, const int32_t*, int64_t, T,     \
-                             int32_t, int64_t*);                                               \
-  template int64_t argmin_free<T>(const T*, const int32_t*, int64_t, T);                       \
-  template void two_min<T>(const T*, const T*, int64_t, T*, int64_t*, T*, int64_t*);           \
-  template T row_min<T, T>(const T*, const T*, int64_t);                                       \
-  template void col_min<T>(const T*, T*, int32_t*, int64_t, int32_t);                          \
-  template uint32_t copy_check<T>(const T*, T*, int64_t, bool);                                \
-  template int64_t collect<T>(const T*, const T*, int64_t, T, T, int32_t*);                    \
-  template void bid<T>(const T*, const T*, int64_t, T*, int64_t*, T*);
-SEMRSM_AVX512_KERNELS(float)
-SEMRSM_AVX512_KERNELS(double)
-#undef SEMRSM_AVX512_KERNELS
-template double relax<float, double>(const float*, const double*, double*, int32_t*, int64_t,
-                                     double, int32_t);
-template double row_min<float, double>(const float*, const double*, int64_t);
+SEMRSM_LAP_SIMD_INSTANCES
+template float relax_argmin<float>(const float*, const float*, float*, int32_t*, const int32_t*,
+                                   int64_t, float, int32_t, int64_t*);
+template double relax_argmin<double>(const double*, const double*, double*, int32_t*,
+                                     const int32_t*, int64_t, double, int32_t, int64_t*);
+template int64_t collect<float>(const float*, const float*, int64_t, float, float, int32_t*);
+template int64_t collect<double>(const double*, const double*, int64_t, double, double,
+                                 int32_t*);
 
 }  // namespace semrsm::lap::detail::avx512
 #endif
