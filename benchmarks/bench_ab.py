@@ -10,6 +10,11 @@ meant to be behaviour-neutral must give identical bits.
 
     python benchmarks/bench_ab.py --a /path/to/old/venv/bin/python --b /path/to/new/venv/bin/python
     SEMRSM_SIMD=avx2 python benchmarks/bench_ab.py ...     # the AVX2 path in both workers
+    python benchmarks/bench_ab.py --a ... --b ... --instructions   # callgrind counts instead
+
+--instructions counts the instructions per call under callgrind (a process running the case N
+times minus one running it not at all; repeatable where a loaded machine makes seconds noisy). Valgrind does not run AVX-512, so
+those counts are the AVX2 path's (simd_level() sees what valgrind's CPUID offers).
 
 Cases: exact single solves (easy ReLU costs and hard gamma-scaled ones; float32, float64,
 rectangular), batches (exact, auction with its bound, greedy in both dtypes), and small
@@ -201,12 +206,87 @@ class Worker:
         self.p.wait(timeout=30)
 
 
+# ----------------------------------------------------------------------------- callgrind
+
+# Calls per count: enough that the solver's instructions dwarf the run-to-run wobble of the
+# interpreter's start (the count of a run without them is subtracted).
+INSTRUCTION_CALLS = {"49": 200, "64": 20, "100": 40, "120": 50, "160": 50, "196": 40, "300": 10, "784": 3}
+
+
+def instruction_calls(case):
+    kind, _, rest = case.partition(":")
+    if kind == "rsm":
+        return 2
+    return INSTRUCTION_CALLS.get(rest.split(",")[-1 if kind != "batchm" else -2], 10)
+
+
+def worker_once(name, calls):
+    """Builds one case, runs it once (warm-up), then `calls` more times (callgrind's target)."""
+    fn = make_case(name)
+    for _ in range(calls + 1):
+        fn()
+
+
+def _count(python, case, calls, out):
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               PYTHONHASHSEED="0")
+    subprocess.run(
+        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", python, __file__,
+         "--worker-once", case, str(calls)],
+        check=True, env=env, cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    for line in Path(out).read_text().splitlines():
+        if line.startswith("summary:") or line.startswith("totals:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no totals in {out}")
+
+
+def instructions(python, case, tmp):
+    """Instructions per call of the case (whole process with `calls` calls minus without)."""
+    calls = instruction_calls(case)
+    out = str(Path(tmp) / "cg.out")
+    return (_count(python, case, calls, out) - _count(python, case, 0, out)) / calls
+
+
+def main_instructions(args, cases):
+    import tempfile
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in cases:
+            if case.startswith("rsm:spatio"):
+                continue  # no assignment solver
+            ia, ib = instructions(args.a, case, tmp), instructions(args.b, case, tmp)
+            rows.append({"case": case, "a_ir": ia, "b_ir": ib, "ratio": ib / ia})
+            print(f"{case}: {ia:.0f} / {ib:.0f}", file=sys.stderr)
+    lines = [
+        f"# A/B instructions: {args.label_a} vs {args.label_b}",
+        "",
+        f"{_cpu_name()}; callgrind (valgrind's CPUID: the AVX2 path); instructions per call "
+        f"(Python call included), a run of N calls minus a run of none; "
+        f"{datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='minutes')}.",
+        "",
+        f"| case | {args.label_a} Ir/call | {args.label_b} Ir/call | ratio |",
+        "|---|---:|---:|---:|",
+    ]
+    for row in rows:
+        lines.append(f"| `{row['case']}` | {row['a_ir']:.4g} | {row['b_ir']:.4g} | {row['ratio']:.3f} |")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines) + "\n")
+    args.out.with_suffix(".json").write_text(json.dumps({"rows": rows}, indent=1) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
 # ----------------------------------------------------------------------------- driver
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--worker-once", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--instructions", action="store_true",
+                    help="count the solver's instructions under callgrind instead of timing")
     ap.add_argument("--a", help="interpreter of build A (the baseline)")
     ap.add_argument("--b", help="interpreter of build B (the change)")
     ap.add_argument("--label-a", default="before")
@@ -214,14 +294,19 @@ def main():
     ap.add_argument("--rounds", type=int, default=7, help="round-robin rounds (median over them)")
     ap.add_argument("--budget", type=float, default=0.3, help="seconds per measurement")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--case", action="append", help="run only these cases (repeatable)")
     ap.add_argument("--out", type=Path, default=RESULTS / "ab.md", help="markdown file (json beside it)")
     args = ap.parse_args()
     if args.worker:
         return worker()
+    if args.worker_once:
+        return worker_once(args.worker_once[0], int(args.worker_once[1]))
     if not args.a or not args.b:
         ap.error("--a and --b are required")
 
-    cases = QUICK if args.quick else CASES
+    cases = args.case or (QUICK if args.quick else CASES)
+    if args.instructions:
+        return main_instructions(args, cases)
     rounds = 2 if args.quick else args.rounds
     wa, wb = Worker(args.a), Worker(args.b)
     times = {c: ([], []) for c in cases}
