@@ -20,7 +20,8 @@ fi
 # shellcheck disable=SC1091
 . "$venv/bin/activate"
 python -m pip install -q --upgrade pip
-python -m pip install -q scikit-build-core pybind11 cmake ninja numpy tqdm scipy pytest hypothesis
+python -m pip install -q scikit-build-core pybind11 cmake ninja numpy tqdm scipy pytest hypothesis \
+  scikit-image  # test_bounds.py's photo family reads scikit-image's photographs
 
 # Its own build directory, so the sanitized objects never mix with a release build's.
 # Release flags are overridden by the -O1 -g that cmake/sanitizers.cmake adds.
