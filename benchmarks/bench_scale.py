@@ -18,7 +18,8 @@ Suites (each configuration runs in a fresh subprocess, so its peak RSS is its ow
   runs, whose time differences per tile are the store's and Dask's overhead per tile (Zarr
   writes, task round trips, reads).
   The overhead of an exact N = 10,000 run is then *projected* from that per-tile overhead
-  and the exact suite's per-pair cost: an exact N = 10,000 run takes about 1.5 h here.
+  and the exact suite's per-pair cost: an exact N = 10,000 run takes about 50M pairs times
+  that cost (1.5 h on a loaded machine, ~20 min on a quiet one).
 
 Every run's matrix is compared with the one call's, bit for bit. Writes
 benchmarks/results/scale.{json,md}, with the machine, its load (uptime) and the SIMD path.
@@ -344,7 +345,12 @@ def _markdown(res: dict) -> str:
                f"Basis: {q['basis']}."]
     if "n10000_exact_overhead" in p:
         q = p["n10000_exact_overhead"]
-        md.append("* Tile-scheduling overhead of an exact N = 10,000 run (not run here: ~1.5 h): "
+        est = ""
+        if res.get("exact") is not None:  # what running it would take on this machine's cores
+            e = res["exact"]
+            per_pair = max(e["core_seconds_per_pair"].values())
+            est = f" (not run here: ~{10000 * 9999 / 2 * per_pair / e['workers'] / 60:.0f} min)"
+        md.append(f"* Tile-scheduling overhead of an exact N = 10,000 run{est}: "
                   + ", ".join(f"{k} {v * 100:.2f}%" for k, v in q.items() if k != "basis")
                   + f" of the work. {q['basis']}.")
     if res.get("exact") is not None:
@@ -358,7 +364,7 @@ def _markdown(res: dict) -> str:
                "runs. Ratios below 1 against the one call are most likely that load, not a speedup; the "
                "10% LocalCluster target can be judged from the per-tile overheads instead: "
                "a tile of the exact workload costs "
-               f"{65536 * min(c.values()):.0f}-{65536 * max(c.values()):.0f} core-s, its "
+               f"{65536 * min(c.values()):.1f}-{65536 * max(c.values()):.1f} core-s, its "
                "machinery tens of core-ms (the overhead suite).",
                f"* The N = 100,000 projection with the most expensive per-pair cost measured "
                f"({max(c.values()) * 1e6:.0f} core-us) instead: about "
