@@ -186,3 +186,65 @@ def test_batch_optimal_requests_only_the_window_blocks():
         assert sum(a * b for a, b in blocks) < n * m
         ref = batch_optimal_reference(c, rk, ck, window, True)
         np.testing.assert_array_equal(col4row, ref)
+
+
+# ------------------------------------------------------------------------------------------
+# Certified bounds of the approximations that do not certify themselves (greedy,
+# batch_optimal): the gap to a dual bound, checked against scipy's optimum.
+
+
+def _check_dual_gap(c, maximize, method, **opts):
+    n, m = c.shape
+    col_ind, obj, bound = linear_sum_assignment_batch(
+        c[None], maximize=maximize, method=method, return_bound=True, **opts
+    )
+    assert_valid(col_ind[0], n, m)
+    plain = linear_sum_assignment_batch(c[None], maximize=maximize, method=method, **opts)
+    # Asking for the bound changes nothing else.
+    np.testing.assert_array_equal(plain[0], col_ind)
+    np.testing.assert_array_equal(plain[1], obj)
+    opt = optimum(c, maximize)
+    shortfall = (opt - obj[0]) if maximize else (obj[0] - opt)
+    tol = tolerance(c) * 10
+    assert bound[0] >= 0.0
+    assert -tol <= shortfall <= bound[0] + tol
+    return shortfall, float(bound[0]), opt
+
+
+@pytest.mark.parametrize("method", ["greedy", "batch_optimal"])
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_approximation_bound_holds(method, kind, dtype):
+    rng = np.random.default_rng(31)
+    for t in range(10):
+        n, m = (int(x) for x in rng.integers(1, 40, 2))
+        c = make_problem(rng, n, m, kind, dtype, maximize=bool(t % 2))
+        opts = {"window": int(rng.integers(1, 12))} if method == "batch_optimal" else {}
+        _check_dual_gap(c, bool(t % 2), method, **opts)
+
+
+@pytest.mark.parametrize("method", ["greedy", "batch_optimal"])
+def test_approximation_bound_is_informative_on_feature_costs(method):
+    # Inner products of ReLU features (the RSM's costs): the bound is a small fraction of the
+    # optimum, not merely valid (bounds.md measures 0.1-6% on such costs).
+    costs, _, _ = realistic(np.random.default_rng(12), 4, 49, 128)
+    opts = {"window": 8} if method == "batch_optimal" else {}
+    for c in costs:
+        shortfall, bound, opt = _check_dual_gap(c, True, method, **opts)
+        assert bound <= 0.15 * abs(opt)
+
+
+def test_approximation_bound_with_forbidden_entries_is_infinite():
+    rng = np.random.default_rng(5)
+    c = rng.random((6, 6))
+    c[0, 1] = np.inf
+    _, obj, bound = linear_sum_assignment_batch(c[None], method="greedy", return_bound=True)
+    assert np.isfinite(obj[0]) and bound[0] == np.inf
+
+
+def test_approximation_bound_of_a_batch_does_not_depend_on_threads():
+    costs, _, _ = realistic(np.random.default_rng(13), 24, 30, 64)
+    one = linear_sum_assignment_batch(costs, True, "greedy", threads=1, return_bound=True)
+    two = linear_sum_assignment_batch(costs, True, "greedy", threads=2, return_bound=True)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)

@@ -232,7 +232,7 @@ def test_rsm_errors_are_the_same_on_both_routes(routes, bad):
 
 
 @pytest.mark.parametrize("bad", [
-    dict(method="simplex"), dict(method="auction", eps=1.0), dict(method="greedy", return_bound=True),
+    dict(method="simplex"), dict(method="auction", eps=1.0), dict(method="greedy", return_bound="yes?"),
     dict(method="auction", eps_final=-1.0), dict(method="auction", eps_factor=1.0), dict(threads=0),
 ])
 def test_lap_errors_are_the_same_on_both_routes(routes, bad):
@@ -252,4 +252,8 @@ def test_what_only_one_route_rejects(routes):
         semantic_rsm(X, matcher="batch_optimal", device="cuda")
     with pytest.raises(NotImplementedError, match="method='batch_optimal' has no GPU implementation"):
         linear_sum_assignment_batch(COSTS, method="batch_optimal", device="cuda")
+    # the dual bound that certifies greedy is computed on the CPU only
+    with pytest.raises(NotImplementedError, match="return_bound with method='greedy' is computed on the CPU"):
+        linear_sum_assignment_batch(COSTS, method="greedy", return_bound=True, device="cuda")
+    linear_sum_assignment_batch(COSTS, method="greedy", return_bound=True, device="cpu")
     assert len(routes["gpu"]) == 1

@@ -263,7 +263,7 @@ class LapRequest:
     method: a name of ``lap.METHODS``.
     maximize: maximise the summed entries.
     threads: worker threads of the CPU core (resolved).
-    return_bound: also return the certified bound ("hungarian" and "auction" only).
+    return_bound: also return the certified bound (on the GPU: "hungarian" and "auction" only).
     eps_final: auction's final epsilon relative to the largest |cost| (>= 0; 0 = default).
     eps_factor: auction's epsilon-scaling factor (> 1).
     window: batch-optimal window (>= 1).
@@ -305,8 +305,12 @@ def lap_request(
             raise TypeError(
                 f"{func}: unexpected option {key!r} for method {method!r} (allowed: {allowed})"
             )
-    if return_bound and method not in ("hungarian", "auction"):
-        raise ValueError(f"{func}: return_bound is available for 'hungarian' and 'auction' only")
+    return_bound = flag(return_bound, "return_bound", func)
+    if return_bound and gpu and method not in ("hungarian", "auction"):
+        raise NotImplementedError(
+            f"{func}: return_bound with method={method!r} is computed on the CPU only (the "
+            "dual bound); pass device='cpu'"
+        )
     eps_final = method_options.get("eps_final")
     eps_final = 0.0 if eps_final is None else float(eps_final)
     eps_factor = float(method_options.get("eps_factor", 7.0))

@@ -169,8 +169,14 @@ def linear_sum_assignment_batch(
         it is built).
     return_bound : bool, optional
         Also return, per problem, a certified bound on ``|optimum - objective|``: 0 for
-        ``"hungarian"``, the primal-dual gap of the final prices for ``"auction"``. Not
-        available for the other methods.
+        ``"hungarian"``, the primal-dual gap of the final prices for ``"auction"``, and for
+        ``"greedy"`` and ``"batch_optimal"`` the gap between the objective and a dual bound
+        on the optimum (coordinate ascent on the assignment LP's dual, started from the
+        method's own assignment; about 0.1-6% of the objective on feature costs, see
+        ``benchmarks/results/bounds.md``; +inf for a problem with forbidden entries). The
+        bounds of the approximations cost one more pass over each matrix and are computed
+        on the CPU only. Like the objective, the bound is a double sum of the float
+        entries: allow for its rounding (a few ulps of ``n * max|cost|``) when comparing.
     **method_options
         ``auction``: ``eps_final`` (float, relative to the largest absolute finite cost;
         default 0 meaning ``1e-6 / max(n, m)``, so the bound is at most 1e-6 of the largest

@@ -9,6 +9,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/lap/dual_bound.hpp"
+
 namespace semrsm::lap {
 
 namespace detail {
@@ -87,13 +89,36 @@ struct AuctionScratch {
   }
 };
 
+// The dual bound that certifies greedy and Batch-Optimal when a caller of lap::solve asks
+// for a bound (dual_bound.hpp), in the cost's precision T.
+template <class T>
+struct DualGapScratch {
+  DualBoundWork<T> work;
+  std::vector<T> min_sense;  // the negated cost of a maximisation (the bound minimises)
+
+  size_t bytes() const { return work.bytes() + detail::capacity_bytes(min_sense); }
+};
+
 // Everything a thread needs to run any method of lap::solve (solve.hpp). Greedy keeps no
 // scratch; Batch-Optimal solves its windows in `exact`.
 struct Scratch {
   JvScratch exact;
   AuctionScratch auction;
+  DualGapScratch<float> gap_float;
+  DualGapScratch<double> gap_double;
 
-  size_t bytes() const { return exact.bytes() + auction.bytes(); }
+  size_t bytes() const {
+    return exact.bytes() + auction.bytes() + gap_float.bytes() + gap_double.bytes();
+  }
+
+  // The dual-bound scratch of precision T (float or double).
+  template <class T>
+  DualGapScratch<T>& gap() {
+    if constexpr (std::is_same<T, float>::value)
+      return gap_float;
+    else
+      return gap_double;
+  }
 };
 
 }  // namespace semrsm::lap

@@ -40,8 +40,10 @@ struct Problem {
 };
 
 // Where the answer goes: col4row (length n) and the objective as in lap.hpp. `bound`, when
-// not null, receives the auction's certified gap (0 for the other methods); leaving it null
-// spares the auction the dual pass that certifies it.
+// not null, receives a certified bound on |optimum - objective|: 0 for the exact solver, the
+// auction's primal-dual gap, and for greedy and Batch-Optimal the gap to a dual bound
+// (dual_bound.hpp; NaN for Batch-Optimal on window blocks, which give no whole matrix).
+// Leaving it null spares the approximations the dual pass that certifies them.
 struct Solution {
   int64_t* col4row = nullptr;
   double* objective = nullptr;

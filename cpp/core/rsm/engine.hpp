@@ -159,7 +159,7 @@ class Engine {
     if (dual_gap_) {
       // Greedy only reads the cost, so w.cost still holds every entry here. The dual starts
       // from the matcher's own assignment (the bound is tightest near complementary slackness).
-      const double lb = lap::dual_lower_bound(w.cost.data(), Sx, Sy, kDualSweeps, w.dual, col4row);
+      const double lb = lap::dual_lower_bound(w.cost.data(), Sx, Sy, lap::kDualSweeps, w.dual, col4row);
       gap = std::max(0.0, (0.0 - lb) - (0.0 - objective));
     }
 
@@ -254,12 +254,6 @@ class Engine {
   lap::SolveOptions solve_opts_;
   bool full_cost_ = true;  // the matcher (or the dual bound) needs the whole S_x x S_y matrix
   bool dual_gap_ = false;  // the gap of greedy / Batch-Optimal comes from a dual bound
-  // Coordinate-ascent sweeps of the dual bound after the warm start from the assignment.
-  // Measured on greedy's assignments of gamma / tokens / relu problems at S = 196: the
-  // bound's excess over the optimum is 1.4-5.9% / 0.1-0.2% / 0.5-0.9% after 2 sweeps and
-  // 1.3-5.5% / 0-0.1% / 0.4-0.7% after 8, at 0.17 ms against 0.37 ms per problem.
-  // Widths per family: benchmarks/results/bounds.md.
-  static constexpr int kDualSweeps = 2;
   bool direct_lin_ = false;
 };
 
