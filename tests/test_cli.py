@@ -116,6 +116,35 @@ def test_compute_safetensors(tmp_path):
                                    rtol=1e-6, atol=1e-9)
 
 
+def test_compute_bounds(tmp_path):
+    # --bounds writes return_bounds=True's intervals, and each holds the exact entry.
+    x = _acts(n=7, seed=8)
+    np.save(tmp_path / "a.npy", x)
+    out = tmp_path / "b.npz"
+    proc = _run("compute", tmp_path / "a.npy", "-o", out, "--matcher", "greedy", "--kernel", "cosine,linear",
+                "--bounds")
+    assert proc.returncode == 0, proc.stderr
+    exact = semrsm_native.semantic_rsm(x, kernel=["cosine", "linear"])
+    want, bounds = semrsm_native.semantic_rsm(x, kernel=["cosine", "linear"], matcher="greedy", return_bounds=True)
+    with np.load(out) as z:
+        assert json.loads(str(z["parameters"]))["bounds"] is True
+        for k in ("cosine", "linear"):
+            lo, hi = z[f"semantic_lower/a/{k}"], z[f"semantic_upper/a/{k}"]
+            np.testing.assert_array_equal(lo, bounds.lower[k])
+            np.testing.assert_array_equal(hi, bounds.upper[k])
+            np.testing.assert_array_equal(z[f"semantic/a/{k}"], want[k])
+            assert (lo <= exact[k]).all() and (exact[k] <= hi).all()
+    # Without the flag, no bound is written; with --store it is a usage error.
+    assert _run("compute", tmp_path / "a.npy", "-o", out).returncode == 0
+    with np.load(out) as z:
+        assert not any(f.startswith("semantic_lower/") for f in z.files)
+    proc = _run("compute", tmp_path / "a.npy", "--store", tmp_path / "s", "--bounds")
+    assert proc.returncode == 2 and "--bounds is not kept in a store" in proc.stderr
+    # What return_bounds refuses is a one-line failure naming the layer.
+    _assert_one_line_failure(_run("compute", tmp_path / "a.npy", "-o", out, "--bounds", "--cost", "cosine",
+                                  "--matcher", "greedy"), "layer 'a'", "return_bounds needs cost='inner'")
+
+
 # ---- bad files: one line, exit 1, no traceback ---------------------------------------------
 
 

@@ -168,6 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--layout", choices=LAYOUTS, default=None,
                    help="layout of the arrays (default: nchw for 4-D, ntd for 3-D)")
     c.add_argument("--baseline", action="store_true", help="also compute the spatio-semantic (classic) RSMs")
+    c.add_argument("--bounds", action="store_true",
+                   help="also write certified bounds on the exact semantic similarities, "
+                   "semantic_lower/LAYER/KERNEL <= exact <= semantic_upper/LAYER/KERNEL (equal for "
+                   "hungarian; CPU, --cost inner; rbf with an approximate matcher needs --sigma)")
     c.add_argument("--plot", metavar="OUT.png", default=None, help="also draw the RSMs as heatmaps")
     c.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="where to compute (default auto: the GPU only for GPU inputs; with --store, "
@@ -255,6 +259,8 @@ def _validate_compute(parser: argparse.ArgumentParser, args: argparse.Namespace)
         parser.error("one of -o/--output or --store is required")
     if args.output is None and (args.baseline or args.plot is not None):
         parser.error("--baseline and --plot need -o/--output")
+    if args.bounds and args.store is not None:
+        parser.error("--bounds is not kept in a store: drop --store (the bounds go to -o/--output)")
 
 
 def _cmd_compute(args: argparse.Namespace) -> int:
@@ -303,12 +309,18 @@ def _cmd_compute(args: argparse.Namespace) -> int:
                     x, kernel=list(args.kernel), matcher=args.matcher, cost=args.cost, layout=args.layout,
                     window=args.window, eps=args.eps, sigma=args.sigma, threads=args.threads,
                     progress=progress, device=args.device,
+                    **({"return_bounds": True} if args.bounds else {}),
                 )
-            except (ValueError, TypeError) as exc:
+            except (ValueError, TypeError, NotImplementedError) as exc:
                 raise _Failure(f"{args.acts}: layer {layer!r}: {exc}") from exc
             timings[layer] = time.perf_counter() - t
+            if args.bounds:
+                K, bounds = K
             for kernel in args.kernel:
                 results[f"semantic/{layer}/{kernel}"] = np.asarray(K[kernel], dtype=np.float64)
+                if args.bounds:
+                    results[f"semantic_lower/{layer}/{kernel}"] = np.asarray(bounds.lower[kernel], dtype=np.float64)
+                    results[f"semantic_upper/{layer}/{kernel}"] = np.asarray(bounds.upper[kernel], dtype=np.float64)
             print(f"  semantic RSM ({', '.join(args.kernel)}; {args.matcher}) in {timings[layer]:.2f} s",
                   flush=True)
         if args.baseline:
@@ -335,6 +347,7 @@ def _cmd_compute(args: argparse.Namespace) -> int:
         "threads": args.threads,
         "device": args.device,
         "baseline": bool(args.baseline),
+        "bounds": bool(args.bounds),
         "seconds": timings,
         "keys": list(results),
     }
