@@ -117,9 +117,11 @@ def main() -> None:
         "",
         f"Speed-up {speedup:.2f}x; identical indices and similarities (bit for bit).",
         "",
-        "Pairs per stage: " + ", ".join(
-            f"auction eps={s['eps']:g}: {s['pairs']} ({100 * s['pairs'] / pairs:.1f}%)"
-            for s in stats["stages"]) + f", exact: {stats['exact']} in {stats['rounds']} rounds.",
+        f"Pairs per stage: threshold (solved exactly): {stats.get('threshold', 0)}, " + ", ".join(
+            f"screen to eps={s['eps']:g}: {s['pairs']} ({100 * s['pairs'] / pairs:.1f}%"
+            + (f", {s['phases'] / max(s['pairs'], 1):.2f} auction phases per pair)" if "phases" in s else ")")
+            for s in stats["stages"]) + f", exact in all: {stats['exact']} ({stats['rounds']} "
+        "rounds after the screen).",
     ]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"retrieval{args.suffix}.md").write_text("\n".join(lines) + "\n")

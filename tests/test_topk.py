@@ -10,8 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from semrsm_native import semantic_rsm, semantic_topk
-from semrsm_native.rsm import _certified_auction
-from semrsm_native.topk import _Bracket, _norms
+from semrsm_native.topk import THRESHOLD_FACTOR
+from semrsm_native import _core
+from semrsm_native.rsm import _prepared_views
+from semrsm_native.topk import _SCREEN_EPS_FACTOR, _SCREEN_EPS_FIRST, _Bracket, _norms
 
 KERNELS = ["cosine", "linear", "rbf"]
 
@@ -105,15 +107,20 @@ def test_layouts(layout, shape):
 @pytest.mark.parametrize("eps", [0.3, 1e-2, 1e-3])
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_intervals_contain_the_exact_value(kind, eps, kernel):
-    """The certified interval of an auction stage holds the exact similarity, every pair."""
+    """The certified interval of a screened pair (its linear bounds through the kernel's
+    bracket, as semantic_topk maps them) holds the exact similarity, every pair."""
     rng = np.random.default_rng(5)
     x = family(rng, 8, (6, 4, 4), kind)
     y = family(rng, 11, (6, 3, 5), kind)  # 16 positions against 15
     sigma = 30.0
     exact = np.asarray(semantic_rsm(x, y, kernel=kernel, sigma=sigma))
-    lin, gap = _certified_auction(x, y, eps=eps, layout=None, threads=2, progress=False, func="t")
-    bracket = _Bracket(_norms(x, "nchw"), _norms(y, "nchw"), kernel, sigma,
-                       features=6, unit_roundoff=2.0**-24)
+    xv, yv, code, xn, yn = _prepared_views(x, y, layout=None, threads=2, func="t")
+    pi, pj = (a.ravel().astype(np.int64) for a in np.meshgrid(np.arange(8), np.arange(11), indexing="ij"))
+    # NaN thresholds: no pair is decided early, every one runs to the final epsilon.
+    lo_lin, hi_lin, _ = _core.rsm_screen(xv, yv, code, pi, pj, np.full(len(pi), np.nan), eps,
+                                         _SCREEN_EPS_FIRST, _SCREEN_EPS_FACTOR, 2, None, "t")
+    lin, gap = lo_lin.reshape(8, 11), (hi_lin - lo_lin).reshape(8, 11)
+    bracket = _Bracket(xn, yn, kernel, sigma, features=6, unit_roundoff=2.0**-24)
     lo, hi = bracket.interval(lin, gap, slice(None), slice(None))
     assert (lo <= exact).all() and (exact <= hi).all()
     # ... and the interval is informative: its width falls with eps.
@@ -139,11 +146,14 @@ def test_stats_count_the_stages():
     q = db[:5] + 0.1
     _, _, stats = semantic_topk(q, db, 3, eps=(0.05, 0.005), return_stats=True)
     assert stats["pairs"] == 5 * 40
+    # The thresholds: THRESHOLD_FACTOR * k pairs per query solved exactly, then screened
+    # no more; every other pair reaches the first screen stage.
+    assert stats["threshold"] == 5 * min(THRESHOLD_FACTOR * 3, 40 // 2)
     assert [s["eps"] for s in stats["stages"]] == [0.05, 0.005]
-    assert stats["stages"][0]["pairs"] == 200
-    assert 0 < stats["stages"][1]["pairs"] <= 200
-    assert 5 * 3 <= stats["exact"] <= stats["stages"][1]["pairs"]
-    assert stats["rounds"] >= 1
+    assert stats["stages"][0]["pairs"] == 200 - stats["threshold"]
+    assert stats["stages"][0]["phases"] >= stats["stages"][0]["pairs"]
+    assert stats["stages"][1]["pairs"] <= stats["stages"][0]["pairs"]
+    assert stats["threshold"] <= stats["exact"] <= stats["threshold"] + stats["stages"][1]["pairs"]
     # Without coarse stages every pair is solved exactly (self mode: ordered pairs).
     _, _, stats = semantic_topk(db[:6], None, 2, eps=(), return_stats=True)
     assert stats["pairs"] == stats["exact"] == 30 and stats["stages"] == []

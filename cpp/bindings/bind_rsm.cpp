@@ -12,6 +12,7 @@
 
 #include "bindings/common.hpp"
 #include "core/rsm/rsm.hpp"
+#include "core/rsm/screen.hpp"
 
 namespace py = pybind11;
 
@@ -167,6 +168,48 @@ py::tuple semantic_linear(py::array_t<T, py::array::c_style> x, py::object y_obj
   return py::make_tuple(linear, d2_obj, perms_obj, x_sq, self ? x_sq : y_sq, gap_obj);
 }
 
+// The threshold screen of semantic_topk (core/rsm/screen.hpp) on prepared 3-D views.
+template <class T>
+py::tuple screen(py::array_t<T, py::array::c_style> x, py::array_t<T, py::array::c_style> y,
+                 int layout, py::array_t<int64_t, py::array::c_style> pair_i,
+                 py::array_t<int64_t, py::array::c_style> pair_j,
+                 py::array_t<double, py::array::c_style> tau, double eps_final,
+                 double eps_first, double eps_factor, int threads, py::object progress,
+                 const std::string& func) {
+  const Layout lay = static_cast<Layout>(layout);
+  const rsm::Samples<T> xs = samples_of(x, lay), ys = samples_of(y, lay);
+  const int64_t n = pair_i.size();
+  if (pair_j.size() != n || tau.size() != n)
+    throw py::value_error(func + ": pair and threshold lengths differ");
+  if (ys.C != xs.C)
+    throw py::value_error(func + ": x and y must have the same number of features");
+  py::array_t<double> lower(n), upper(n);
+  py::array_t<int32_t> phases(n);
+  Poller poller;
+  poller.progress = progress;
+  const PollFn poll = [&poller]() { return poller(); };
+  Status st;
+  {
+    py::gil_scoped_release release;
+    rsm::ScreenPairs pairs{pair_i.data(), pair_j.data(), tau.data(), n};
+    rsm::ScreenOptions opts;
+    opts.eps_final = eps_final;
+    opts.eps_first = eps_first;
+    opts.eps_factor = eps_factor;
+    opts.threads = threads;
+    rsm::ScreenOutput out{lower.mutable_data(), upper.mutable_data(), phases.mutable_data()};
+    rsm::Control ctl;
+    ctl.poll = &poll;
+    ctl.pairs_done = &poller.done;
+    st = rsm::screen_pairs<T>(xs, ys, pairs, opts, out, ctl);
+  }
+  if (poller.interrupted) throw py::error_already_set();
+  if (poller.callback_error) throw std::move(*poller.callback_error);
+  if (st != Status::ok) throw_status(st, func);
+  poller.report();
+  return py::make_tuple(lower, upper, phases);
+}
+
 }  // namespace
 
 void register_rsm(py::module_& m) {
@@ -178,6 +221,12 @@ void register_rsm(py::module_& m) {
         py::arg("layout"), py::arg("matcher"), py::arg("cost"), py::arg("window"),
         py::arg("eps"), py::arg("threads"), py::arg("want_d2"), py::arg("want_perms"),
         py::arg("progress"), py::arg("func"), py::arg("want_gap") = false);
+  m.def("rsm_screen", &screen<float>, py::arg("x"), py::arg("y"), py::arg("layout"),
+        py::arg("pair_i"), py::arg("pair_j"), py::arg("tau"), py::arg("eps_final"),
+        py::arg("eps_first"), py::arg("eps_factor"), py::arg("threads"), py::arg("progress"), py::arg("func"));
+  m.def("rsm_screen", &screen<double>, py::arg("x"), py::arg("y"), py::arg("layout"),
+        py::arg("pair_i"), py::arg("pair_j"), py::arg("tau"), py::arg("eps_final"),
+        py::arg("eps_first"), py::arg("eps_factor"), py::arg("threads"), py::arg("progress"), py::arg("func"));
   m.def(
       "rsm_apply_kernel",
       [](int kind, py::array_t<double, py::array::c_style> linear, py::object d2_obj,

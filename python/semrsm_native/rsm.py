@@ -150,23 +150,32 @@ def _engine(xv, yv, code, request: RsmRequest, want_d2, want_perms, callback, wa
     return out if want_gap else out[:5]
 
 
-def _certified_auction(x: Any, y: Any, *, eps: float, layout: str | None, threads: int | None,
-                       progress: bool, func: str):
-    """Matched linear values of the auction at final epsilon ``eps`` (relative, as in
-    :func:`semantic_rsm`) and a certified gap per pair: ``linear <= exact <= linear + gap``,
-    the exact value being the hungarian one of the same cost entries. Inner-product cost,
-    CPU. Inputs are checked (and errors named after ``func``) as in :func:`semantic_rsm`."""
+def _prepared_views(x: Any, y: Any, *, layout: str | None, threads: int | None, func: str):
+    """The engine's 3-D views of ``x`` and ``y`` (``y`` None in self mode: ``x`` twice) in
+    the dtype :func:`semantic_rsm` computes them in, and their layout code, with the inputs
+    checked (shapes, features, layouts; errors named after ``func``) as it checks them, and
+    every sample checked finite (the engine's rule: ``ValueError`` naming the first sample
+    whose squared norm in float64 is not finite). Returns ``(xv, yv, code, x_norms,
+    y_norms)``, the norms as :func:`._bounds._norms` gives them (``yv`` and ``y_norms`` are
+    ``x``'s in self mode)."""
     request = semantic_request(
         func, (x, y), kernel="linear", matcher="auction", cost="inner", layout=layout,
-        window=128, eps=eps, sigma=None, threads=threads, progress=progress,
+        window=128, eps=None, sigma=None, threads=threads, progress=False,
         return_permutations=False, device="cpu", precision="float32", return_bounds=False,
     )
     xv, yv, code = _prepare_pair(x, y, request)
-    n = xv.shape[0]
-    m = n if yv is None else yv.shape[0]
-    with _pair_progress(request, n, m, yv is None) as callback:
-        linear, _, _, _, _, gap = _engine(xv, yv, code, request, False, False, callback, want_gap=True)
-    return linear, gap
+    view = "nchw" if code == _FEATURE_MAJOR else "ntd"
+    norms = []
+    for name, v in (("x", xv), ("y", yv)):
+        if v is None:
+            norms.append(norms[0])
+            continue
+        norms.append(_norms(v, view))
+        bad = np.flatnonzero(~np.isfinite(norms[-1][0]))
+        if len(bad):
+            raise ValueError(f"{func}: {name} contains NaN or inf in sample {int(bad[0])} "
+                             "(or a value whose square overflows float64)")
+    return xv, xv if yv is None else yv, code, norms[0], norms[1]
 
 
 def _apply_kernels(request: RsmRequest, linear, d2, sqx, sqy, self_mode, *, in_place):
