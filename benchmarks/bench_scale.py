@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_scale.py                      # both suites below
     python benchmarks/bench_scale.py --suite exact --n 2000
     python benchmarks/bench_scale.py --suite overhead --n 10000 --reps 3
+    python benchmarks/bench_scale.py --suite exact --n 10000 --out scale_10000   # ~1 h on 2 cores
 
 Suites (each configuration runs in a fresh subprocess, so its peak RSS is its own):
 
@@ -22,7 +23,8 @@ Suites (each configuration runs in a fresh subprocess, so its peak RSS is its ow
   that cost (1.5 h on a loaded machine, ~20 min on a quiet one).
 
 Every run's matrix is compared with the one call's, bit for bit. Writes
-benchmarks/results/scale.{json,md}, with the machine, its load (uptime) and the SIMD path.
+benchmarks/results/scale.{json,md} (or ``--out NAME``: NAME.{json,md}), with the machine, its
+load (uptime) and the SIMD path.
 """
 
 from __future__ import annotations
@@ -387,6 +389,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=None, help="repetitions (default 1 exact, 3 overhead)")
     ap.add_argument("--tmp", default=None, help="directory for inputs and stores")
     ap.add_argument("--no-write", action="store_true", help="print only")
+    ap.add_argument("--out", default="scale", help="results file name, without extension")
     ap.add_argument("--report", action="store_true", help="rewrite scale.md from scale.json only")
     ap.add_argument("--child", choices=RUNS, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--rep", type=int, default=0, help=argparse.SUPPRESS)
@@ -396,17 +399,18 @@ def main() -> None:
         _child(a)
         return
     out_dir = Path(__file__).parent / "results"
+    js, mdp = out_dir / f"{a.out}.json", out_dir / f"{a.out}.md"
     if a.report:
-        res = json.loads((out_dir / "scale.json").read_text())
+        res = json.loads(js.read_text())
         res["projection"] = _projection(res.get("exact"), res.get("overhead"))
-        (out_dir / "scale.json").write_text(json.dumps(res, indent=2) + "\n")
-        (out_dir / "scale.md").write_text(_markdown(res))
+        js.write_text(json.dumps(res, indent=2) + "\n")
+        mdp.write_text(_markdown(res))
         print(_markdown(res))
         return
     res: dict = {}
-    if a.suite != "all" and (out_dir / "scale.json").exists():
+    if a.suite != "all" and js.exists():
         # One suite at a time (they take minutes each on a shared machine): keep the other's.
-        old = json.loads((out_dir / "scale.json").read_text())
+        old = json.loads(js.read_text())
         res = {k: v for k, v in old.items() if k in ("exact", "overhead")}
     res["machine"] = _machine()
     defaults = {"exact": (2000, 49, 512, 1), "overhead": (10_000, 1, 8, 3)}
@@ -427,8 +431,8 @@ def main() -> None:
     md = _markdown(res)
     print(md)
     if not a.no_write:
-        (out_dir / "scale.json").write_text(json.dumps(res, indent=2) + "\n")
-        (out_dir / "scale.md").write_text(md)
+        js.write_text(json.dumps(res, indent=2) + "\n")
+        mdp.write_text(md)
 
 
 if __name__ == "__main__":
