@@ -88,6 +88,42 @@ void row_range(const W* c, int64_t n, W* lo, W* hi) {
 // reduction's duals v. Overwrites col4row / row4col and v; writes the rows left free to
 // free_rows. Returns Status::infeasible only when the spread of the costs is not finite (the
 // caller then takes JV's path).
+// One forward-auction phase at step e (Bertsekas 1988): every row starts unassigned, the
+// prices v carry over; the unassigned rows wait in a FIFO ring (at most n at a time). A row
+// with a single finite choice bids big_step. Shared by the warm start below and the top-k
+// screen (core/rsm/screen.cpp).
+template <class W>
+inline void auction_phase(const W* c, W* v, int64_t n, W e, W big_step, int32_t* col4row,
+                          int32_t* row4col, int32_t* ring, const Kernels<W, W>& K) {
+  constexpr W kInf = std::numeric_limits<W>::infinity();
+  std::fill(col4row, col4row + n, -1);
+  std::fill(row4col, row4col + n, -1);
+  for (int64_t i = 0; i < n; ++i) ring[i] = static_cast<int32_t>(i);
+  int64_t head = 0, count = n;
+  while (count > 0) {
+    const int32_t i = ring[head];
+    head = head + 1 == n ? 0 : head + 1;
+    --count;
+    W w1, w2;
+    int64_t j1;
+    K.bid(c + i * n, v, n, &w1, &j1, &w2);
+    const W old = v[j1];
+    W nv = old - ((w2 < kInf ? w2 - w1 : big_step) + e);
+    if (!(nv < old)) nv = std::nextafter(old, -kInf);  // progress below rounding
+    v[j1] = nv;
+    const int32_t prev = row4col[j1];
+    row4col[j1] = i;
+    col4row[i] = static_cast<int32_t>(j1);
+    if (prev >= 0) {
+      col4row[prev] = -1;
+      int64_t tail = head + count;
+      if (tail >= n) tail -= n;
+      ring[tail] = prev;
+      ++count;
+    }
+  }
+}
+
 template <class W>
 Status auction_start(const W* c, int64_t n, W* v, int32_t* col4row, int32_t* row4col,
                      int32_t* free_rows, int64_t* n_free, AuctionStartScratch<W>& scratch,
@@ -120,35 +156,7 @@ Status auction_start(const W* c, int64_t n, W* v, int32_t* col4row, int32_t* row
   double eps = AuctionStart::kEpsFirst * static_cast<double>(big_step);
   const double eps_last = AuctionStart::kEpsLast * static_cast<double>(typical);
   for (;;) {
-    // One phase: every row starts unassigned, prices carry over; a FIFO ring of the
-    // unassigned rows (at most n at a time).
-    std::fill(col4row, col4row + n, -1);
-    std::fill(row4col, row4col + n, -1);
-    for (int64_t i = 0; i < n; ++i) ring[i] = static_cast<int32_t>(i);
-    int64_t head = 0, count = n;
-    const W e = static_cast<W>(eps);
-    while (count > 0) {
-      const int32_t i = ring[head];
-      head = head + 1 == n ? 0 : head + 1;
-      --count;
-      W w1, w2;
-      int64_t j1;
-      K.bid(c + i * n, v, n, &w1, &j1, &w2);
-      const W old = v[j1];
-      W nv = old - ((w2 < kInf ? w2 - w1 : big_step) + e);
-      if (!(nv < old)) nv = std::nextafter(old, -kInf);  // progress below rounding
-      v[j1] = nv;
-      const int32_t prev = row4col[j1];
-      row4col[j1] = i;
-      col4row[i] = static_cast<int32_t>(j1);
-      if (prev >= 0) {
-        col4row[prev] = -1;
-        int64_t tail = head + count;
-        if (tail >= n) tail -= n;
-        ring[tail] = prev;
-        ++count;
-      }
-    }
+    auction_phase(c, v, n, static_cast<W>(eps), big_step, col4row, row4col, ring, K);
     if (eps <= eps_last) break;
     eps = std::max(eps / AuctionStart::kEpsFactor, eps_last);
   }

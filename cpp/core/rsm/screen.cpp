@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/cpu_features.hpp"
+#include "core/lap/auction_start.hpp"
 #include "core/lap/kernels.hpp"
 #include "core/rsm/gemm.hpp"
 
@@ -82,7 +83,6 @@ class Screen {
     int32_t* col4row = w.col4row.data();
     int32_t* row4col = w.row4col.data();
     int32_t* ring = w.ring.data();
-    constexpr T kInf = std::numeric_limits<T>::infinity();
 
     double eps = std::max(opts_.eps_first * spread, eps_final);
     int32_t count_phases = 0;
@@ -93,34 +93,7 @@ class Screen {
       eps = 0.0;
     }
     while (maxabs > 0.0) {
-      // One phase: every row starts unassigned, the prices carry over (auction_start.hpp).
-      std::fill(col4row, col4row + n, -1);
-      std::fill(row4col, row4col + n, -1);
-      for (int64_t r = 0; r < n; ++r) ring[r] = static_cast<int32_t>(r);
-      int64_t head = 0, count = n;
-      const T e = static_cast<T>(eps);
-      while (count > 0) {
-        const int32_t r = ring[head];
-        head = head + 1 == n ? 0 : head + 1;
-        --count;
-        T w1, w2;
-        int64_t j1;
-        K_.bid(c + r * n, v, n, &w1, &j1, &w2);
-        const T old = v[j1];
-        T nv = old - ((w2 < kInf ? w2 - w1 : big_step) + e);
-        if (!(nv < old)) nv = std::nextafter(old, -kInf);  // progress below rounding
-        v[j1] = nv;
-        const int32_t prev = row4col[j1];
-        row4col[j1] = r;
-        col4row[r] = static_cast<int32_t>(j1);
-        if (prev >= 0) {
-          col4row[prev] = -1;
-          int64_t tail = head + count;
-          if (tail >= n) tail -= n;
-          ring[tail] = prev;
-          ++count;
-        }
-      }
+      lap::detail::auction_phase(c, v, n, static_cast<T>(eps), big_step, col4row, row4col, ring, K_);
       ++count_phases;
       // Bounds in double from the cost entries (screen.hpp). Lower: the assignment's value.
       double primal = 0.0;
