@@ -27,8 +27,9 @@ struct Kernels {
   // The two smallest c[k] - v[k] in (value, index) order: u1 at j1, u2 at j2 != j1
   // (u2 = +inf and j2 = -1 when n == 1).
   void (*two_min)(const Tc* c, const W* v, int64_t n, W* u1, int64_t* j1, W* u2, int64_t* j2);
-  // Column reduction step for row i: where c[k] < v[k], v[k] = c[k] and arg[k] = i.
-  void (*col_min)(const Tc* c, W* v, int32_t* arg, int64_t n, int32_t i);
+  // Column reduction step for row i with row dual h: where c[k] - h < v[k], v[k] = c[k] - h
+  // and arg[k] = i.
+  void (*col_min)(const Tc* c, W* v, int32_t* arg, int64_t n, W h, int32_t i);
   // min over k of c[k] - v[k] (+inf when n == 0).
   W (*row_min)(const Tc* c, const W* v, int64_t n);
   // Copies count entries (dst may be null: check only), negated when `negate`, and returns

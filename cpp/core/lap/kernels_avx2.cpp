@@ -227,12 +227,13 @@ SEMRSM_AVX2 W row_min(const Tc* c, const W* v, int64_t n) {
 }
 
 template <class T>
-SEMRSM_AVX2 void col_min(const T* c, T* v, int32_t* arg, int64_t n, int32_t i) {
+SEMRSM_AVX2 void col_min(const T* c, T* v, int32_t* arg, int64_t n, T h, int32_t i) {
   using X = Lanes<T>;
   constexpr int L = X::L;
+  const typename X::V hv = X::set1(h);
   int64_t k = 0;
   for (; k + L <= n; k += L) {
-    const typename X::V x = X::load(c + k), vk = X::load(v + k);
+    const typename X::V x = X::sub(X::load(c + k), hv), vk = X::load(v + k);
     const typename X::V lt = X::lt(x, vk);
     int m = X::bits(lt);
     if (!m) continue;
@@ -242,7 +243,7 @@ SEMRSM_AVX2 void col_min(const T* c, T* v, int32_t* arg, int64_t n, int32_t i) {
       m &= m - 1;
     }
   }
-  scalar::col_min<T, T>(c + k, v + k, arg + k, n - k, i);
+  scalar::col_min<T, T>(c + k, v + k, arg + k, n - k, h, i);
 }
 
 // copy_check (see kernels.hpp).

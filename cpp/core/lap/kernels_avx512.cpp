@@ -393,12 +393,13 @@ SEMRSM_AVX512 W row_min(const Tc* c, const W* v, int64_t n) {
 }
 
 template <class T>
-SEMRSM_AVX512 void col_min(const T* c, T* v, int32_t* arg, int64_t n, int32_t i) {
+SEMRSM_AVX512 void col_min(const T* c, T* v, int32_t* arg, int64_t n, T h, int32_t i) {
   using X = Lanes512<T>;
   const typename X::P iv = X::p_set1(i);
+  const typename X::V hv = X::set1(h);
   for (int64_t k = 0; k < n; k += X::L) {
     const typename X::M tail = lanes_below<X>(n, k);
-    const typename X::V x = X::loadz(tail, c + k);
+    const typename X::V x = X::sub(X::loadz(tail, c + k), hv);
     const typename X::M lt = X::lt(tail, x, X::loadz(tail, v + k));
     X::store(v + k, lt, x);
     X::p_store(arg + k, lt, iv);

@@ -84,9 +84,9 @@ void bid(const Tc* c, const W* v, int64_t n, W* u1, int64_t* j1, W* u2) {
 }
 
 template <class Tc, class W>
-void col_min(const Tc* c, W* v, int32_t* arg, int64_t n, int32_t i) {
+void col_min(const Tc* c, W* v, int32_t* arg, int64_t n, W h, int32_t i) {
   for (int64_t k = 0; k < n; ++k) {
-    const W x = static_cast<W>(c[k]);
+    const W x = static_cast<W>(c[k]) - h;
     if (x < v[k]) {
       v[k] = x;
       arg[k] = i;

@@ -17,7 +17,7 @@
   template <class Tc, class W>                                                                 \
   W row_min(const Tc*, const W*, int64_t);                                                     \
   template <class T>                                                                           \
-  void col_min(const T*, T*, int32_t*, int64_t, int32_t);                                      \
+  void col_min(const T*, T*, int32_t*, int64_t, T, int32_t);                                      \
   template <class T>                                                                           \
   uint32_t copy_check(const T*, T*, int64_t, bool);                                            \
   template <class T>                                                                           \
@@ -29,7 +29,7 @@
   template int64_t argmin_free<T>(const T*, const int32_t*, int64_t, T);                       \
   template void two_min<T>(const T*, const T*, int64_t, T*, int64_t*, T*, int64_t*);           \
   template T row_min<T, T>(const T*, const T*, int64_t);                                       \
-  template void col_min<T>(const T*, T*, int32_t*, int64_t, int32_t);                          \
+  template void col_min<T>(const T*, T*, int32_t*, int64_t, T, int32_t);                          \
   template uint32_t copy_check<T>(const T*, T*, int64_t, bool);                                \
   template void bid<T>(const T*, const T*, int64_t, T*, int64_t*, T*);
 
