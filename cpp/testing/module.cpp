@@ -12,6 +12,7 @@
 
 #include "bindings/common.hpp"
 #include "core/cpu_features.hpp"
+#include "core/lap/kernels.hpp"
 #include "core/lap/lap.hpp"
 #include "core/rsm/gemm.hpp"
 
@@ -119,6 +120,75 @@ py::array_t<T> rsm_cost_block(py::array_t<T, py::array::c_style> x,
   return out;
 }
 
+
+// The exact solver's row kernels (core/lap/kernels.hpp) of SIMD level `simd` (lowered to what
+// the CPU has), one call each on copies of the caller's arrays, so that tests can hold every
+// level to the scalar kernels on rows with ties and forbidden entries.
+template <class Tc, class W>
+const lap::detail::Kernels<Tc, W> lap_kernels_at(int simd) {
+  return lap::detail::kernels_for<Tc, W>(
+      static_cast<SimdLevel>(std::min(simd, static_cast<int>(simd_level()))));
+}
+
+template <class T>
+py::tuple lap_two_min(py::array_t<T, py::array::c_style> c, py::array_t<T, py::array::c_style> v,
+                      int simd) {
+  if (c.size() != v.size()) throw py::value_error("c and v differ in length");
+  T u1, u2;
+  int64_t j1, j2;
+  lap_kernels_at<T, T>(simd).two_min(c.data(), v.data(), c.size(), &u1, &j1, &u2, &j2);
+  return py::make_tuple(u1, j1, u2, j2);
+}
+
+template <class T>
+py::tuple lap_bid(py::array_t<T, py::array::c_style> c, py::array_t<T, py::array::c_style> v,
+                  int simd) {
+  if (c.size() != v.size()) throw py::value_error("c and v differ in length");
+  T u1, u2;
+  int64_t j1;
+  lap_kernels_at<T, T>(simd).bid(c.data(), v.data(), c.size(), &u1, &j1, &u2);
+  return py::make_tuple(u1, j1, u2);
+}
+
+// relax_argmin, or relax alone when `fused` is false; returns (mu, jmin, d, path) with
+// jmin = -2 for relax alone.
+template <class Tc, class W>
+py::tuple lap_relax(py::array_t<Tc, py::array::c_style> c, py::array_t<W, py::array::c_style> v,
+                    py::array_t<W, py::array::c_style> d,
+                    py::array_t<int32_t, py::array::c_style> path,
+                    py::array_t<int32_t, py::array::c_style> row4col, W h, int32_t i, bool fused,
+                    int simd) {
+  const int64_t n = c.size();
+  if (v.size() != n || d.size() != n || path.size() != n || row4col.size() != n)
+    throw py::value_error("arrays differ in length");
+  py::array_t<W> d_out(n);
+  py::array_t<int32_t> path_out(n);
+  std::copy(d.data(), d.data() + n, d_out.mutable_data());
+  std::copy(path.data(), path.data() + n, path_out.mutable_data());
+  const auto K = lap_kernels_at<Tc, W>(simd);
+  int64_t jmin = -2;
+  const W mu = fused ? K.relax_argmin(c.data(), v.data(), d_out.mutable_data(),
+                                      path_out.mutable_data(), row4col.data(), n, h, i, &jmin)
+                     : K.relax(c.data(), v.data(), d_out.mutable_data(), path_out.mutable_data(),
+                               n, h, i);
+  return py::make_tuple(mu, jmin, d_out, path_out);
+}
+
+// col_min: returns the updated (v, arg).
+template <class T>
+py::tuple lap_col_min(py::array_t<T, py::array::c_style> c, py::array_t<T, py::array::c_style> v,
+                      py::array_t<int32_t, py::array::c_style> arg, T h, int32_t i, int simd) {
+  const int64_t n = c.size();
+  if (v.size() != n || arg.size() != n) throw py::value_error("arrays differ in length");
+  py::array_t<T> v_out(n);
+  py::array_t<int32_t> arg_out(n);
+  std::copy(v.data(), v.data() + n, v_out.mutable_data());
+  std::copy(arg.data(), arg.data() + n, arg_out.mutable_data());
+  lap_kernels_at<T, T>(simd).col_min(c.data(), v_out.mutable_data(), arg_out.mutable_data(), n,
+                                     h, i);
+  return py::make_tuple(v_out, arg_out);
+}
+
 }  // namespace
 }  // namespace semrsm::testing
 
@@ -133,4 +203,13 @@ PYBIND11_MODULE(_testing, m) {
         py::arg("layout"), py::arg("cosine"), py::arg("rows"), py::arg("cols"), py::arg("simd"));
   m.def("rsm_cost_block", &t::rsm_cost_block<double>, py::arg("x"), py::arg("y"),
         py::arg("layout"), py::arg("cosine"), py::arg("rows"), py::arg("cols"), py::arg("simd"));
+  m.def("lap_two_min", &t::lap_two_min<float>);
+  m.def("lap_two_min", &t::lap_two_min<double>);
+  m.def("lap_bid", &t::lap_bid<float>);
+  m.def("lap_bid", &t::lap_bid<double>);
+  m.def("lap_relax", &t::lap_relax<float, float>);
+  m.def("lap_relax", &t::lap_relax<double, double>);
+  m.def("lap_relax", &t::lap_relax<float, double>);  // the double repair of a float solve
+  m.def("lap_col_min", &t::lap_col_min<float>);
+  m.def("lap_col_min", &t::lap_col_min<double>);
 }

@@ -349,8 +349,9 @@ SEMRSM_AVX512 void two_min(const T* c, const T* v, int64_t n, T* u1, int64_t* j1
   // best of the other lanes' a and all lanes' b, again with its lowest index.
   const I big = X::index_set1(X::kNoIndex);
   T ra = X::reduce_min(a);
+  // No finite entry in the vector part: the scalar kernel names indices as its contract says.
+  if (!(ra < kInf)) return scalar::two_min<T, T>(c, v, n, u1, j1, u2, j2);
   int64_t ja = X::index_min(X::eq(a, X::set1(ra)), ia);
-  if (ra == kInf) ja = -1;
   const M not_ja = X::index_neq(ia, X::index_set1(ja));
   // Lanes other than j1's offer their a; j1's lane offers its b.
   const V cand = X::blend(not_ja, b, a);
