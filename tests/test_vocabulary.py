@@ -97,4 +97,4 @@ def test_public_names_are_re_exports():
 def test_lap_binding_rejects_the_rsm_only_identity_code():
     with pytest.raises(ValueError, match="unknown method code"):
         _core.lap_solve_batch(np.zeros((1, 2, 2)), False, voc.METHOD_CODES["identity"],
-                              0.0, 7.0, 128, None, None, 1, "t")
+                              0.0, 7.0, 128, None, None, 1, "t", False)

@@ -68,11 +68,13 @@ py::array_t<int64_t> solve_exact(py::array_t<T, py::array::c_style> cost, bool m
 }
 
 // A stack (B, n, m) on the pool: every problem is solved (its status kept), then the first
-// failing index is reported, so the error does not depend on the thread count.
+// failing index is reported, so the error does not depend on the thread count. The per-problem
+// bounds are computed only when `want_bound` (the greedy's and batch_optimal's dual bound
+// costs more than the matching itself; the auction's gap adds a pass) and are None otherwise.
 template <class T>
 py::tuple solve_batch(py::array_t<T, py::array::c_style> costs, bool maximize, int method,
                       double eps_final, double eps_factor, int64_t window, KeyArray row_keys,
-                      KeyArray col_keys, int threads, const std::string& func) {
+                      KeyArray col_keys, int threads, const std::string& func, bool want_bound) {
   if (costs.ndim() != 3) throw py::value_error(func + ": expected a (B, n, m) array");
   const lap::SolveOptions o = make_options(method, maximize, eps_final, eps_factor, window);
   const int64_t B = costs.shape(0), n = costs.shape(1), m = costs.shape(2);
@@ -85,11 +87,11 @@ py::tuple solve_batch(py::array_t<T, py::array::c_style> costs, bool maximize, i
   const T* data = costs.data();
   int64_t* out = col4row.mutable_data();
   double* obj = objective.mutable_data();
-  double* bnd = bound.mutable_data();
+  double* bnd = want_bound ? bound.mutable_data() : nullptr;
   const auto task = [&](int64_t b, int slot) {
     const lap::Problem<T> p{n, m, data + b * n * m, nullptr, nullptr, rk ? rk + b * n : nullptr,
                             ck ? ck + b * m : nullptr};
-    status[b] = lap::solve<T>(o, p, lap::Solution{out + b * n, obj + b, bnd + b},
+    status[b] = lap::solve<T>(o, p, lap::Solution{out + b * n, obj + b, bnd ? bnd + b : nullptr},
                                scratch[slot]);
   };
   if (B == 1 || B * n * m <= kInlineEntries) {
@@ -105,6 +107,7 @@ py::tuple solve_batch(py::array_t<T, py::array::c_style> costs, bool maximize, i
   for (int64_t b = 0; b < B; ++b)
     if (status[b] != Status::ok)
       throw_status(status[b], func + ": problem " + std::to_string(b));
+  if (!want_bound) return py::make_tuple(col4row, objective, py::none());
   return py::make_tuple(col4row, objective, bound);
 }
 
@@ -115,10 +118,12 @@ void register_lap(py::module_& m) {
   m.def("lap_solve_exact", &solve_exact<double>, py::arg("cost"), py::arg("maximize"));
   m.def("lap_solve_batch", &solve_batch<double>, py::arg("costs"), py::arg("maximize"),
         py::arg("method"), py::arg("eps_final"), py::arg("eps_factor"), py::arg("window"),
-        py::arg("row_keys"), py::arg("col_keys"), py::arg("threads"), py::arg("func"));
+        py::arg("row_keys"), py::arg("col_keys"), py::arg("threads"), py::arg("func"),
+        py::arg("want_bound"));
   m.def("lap_solve_batch", &solve_batch<float>, py::arg("costs"), py::arg("maximize"),
         py::arg("method"), py::arg("eps_final"), py::arg("eps_factor"), py::arg("window"),
-        py::arg("row_keys"), py::arg("col_keys"), py::arg("threads"), py::arg("func"));
+        py::arg("row_keys"), py::arg("col_keys"), py::arg("threads"), py::arg("func"),
+        py::arg("want_bound"));
 }
 
 }  // namespace semrsm::bind

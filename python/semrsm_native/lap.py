@@ -238,12 +238,13 @@ def _solve_batch(costs: Any, request: LapRequest):
 
     col_ind, objective, bound = _core.lap_solve_batch(
         a, maximize, METHODS[request.method], request.eps_final, request.eps_factor,
-        request.window, row_keys, col_keys, request.threads, func,
+        request.window, row_keys, col_keys, request.threads, func, request.return_bound,
     )
     if is_torch_tensor(costs):
         col_ind = like_input(col_ind, costs)
         objective = like_input(objective, costs)
-        bound = like_input(bound, costs)
+        if request.return_bound:
+            bound = like_input(bound, costs)
     if request.return_bound:
         return col_ind, objective, bound
     return col_ind, objective
