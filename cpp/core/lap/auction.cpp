@@ -34,10 +34,13 @@ struct Auction {
   const detail::Kernels<double, double>* K;
   const double* zeros;  // the cost row of every virtual row
 
+  // The bid kernel: the best value, its first column and the second best value (the best
+  // again when it occurs twice), which is all a bid needs; two_min would also track the
+  // second column, a blend chain more per vector (measured: the auction 2.1-2.4x faster with
+  // bid on the AVX2 path, 1.1-1.2x on AVX-512, same results).
   void best_two(int64_t i, double* w1, int64_t* j1, double* w2) {
-    int64_t j2;
     const double* ci = i < nr ? c + i * nc : zeros;
-    K->two_min(ci, q, nc, w1, j1, w2, &j2);
+    K->bid(ci, q, nc, w1, j1, w2);
   }
 
   // One phase at the given eps: every row starts unassigned, prices carry over.
