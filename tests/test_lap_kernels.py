@@ -22,6 +22,18 @@ AVAILABLE = [name for name, lv in LEVELS.items() if lv <= BEST]
 INF = np.inf
 
 
+def on_every_level(max_examples):
+    """Parametrises a kernel test over the available SIMD levels and both dtypes, with
+    hypothesis drawing its rows."""
+
+    def wrap(test):
+        test = given(data=st.data())(settings(max_examples=max_examples, deadline=None)(test))
+        test = pytest.mark.parametrize("dtype", [np.float32, np.float64])(test)
+        return pytest.mark.parametrize("level", AVAILABLE)(test)
+
+    return wrap
+
+
 @st.composite
 def rows(draw, dtype, forbidden=True):
     """(c, v) of one row: small integers and halves (many ties), some +inf costs."""
@@ -46,10 +58,7 @@ def first_two(x):
     return x[order[0]], int(order[0]), u2, (int(order[1]) if x.size > 1 else -1)
 
 
-@pytest.mark.parametrize("level", AVAILABLE)
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@settings(max_examples=150, deadline=None)
-@given(data=st.data())
+@on_every_level(150)
 def test_two_min(level, dtype, data):
     c, v, _ = data.draw(rows(dtype))
     u1, j1, u2, j2 = _testing.lap_two_min(c, v, LEVELS[level])
@@ -64,10 +73,7 @@ def test_two_min(level, dtype, data):
     assert 0 <= j1 < c.size
 
 
-@pytest.mark.parametrize("level", AVAILABLE)
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@settings(max_examples=150, deadline=None)
-@given(data=st.data())
+@on_every_level(150)
 def test_bid(level, dtype, data):
     c, v, _ = data.draw(rows(dtype))
     u1, j1, u2 = _testing.lap_bid(c, v, LEVELS[level])
@@ -113,10 +119,7 @@ def test_relax(level, types, fused, data):
     assert jmin == want_j
 
 
-@pytest.mark.parametrize("level", AVAILABLE)
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@settings(max_examples=100, deadline=None)
-@given(data=st.data())
+@on_every_level(100)
 def test_col_min(level, dtype, data):
     c, _, rng = data.draw(rows(dtype))
     n = c.size
