@@ -65,9 +65,10 @@ Kernels<Tc, W> kernels_for(SimdLevel level) {
     k.level = level;
   } else if (level == SimdLevel::avx2) {
     k.relax = &avx2::relax<Tc, W>;
-    // The fused relax_argmin costs more than relax + argmin_free on AVX2 (measured: +13%
-    // instructions, +35% time at S = 49): without mask registers, tracking the argmin per lane
-    // needs blend chains, while argmin_free skips most vectors with one compare.
+    // A fused relax_argmin costs more than relax + argmin_free on AVX2 (measured: +13%
+    // instructions, +35% time at S = 49; written again branch-free beside the branch-free
+    // relax: still +8-10% at S = 49..196): without mask registers, tracking the argmin per
+    // lane needs blend chains, while argmin_free skips most vectors with one compare.
     k.relax_argmin = &relax_then_argmin<Tc, W, &avx2::relax<Tc, W>, &avx2::argmin_free<W>>;
     k.argmin_free = &avx2::argmin_free<W>;
     k.row_min = &avx2::row_min<Tc, W>;
