@@ -305,7 +305,9 @@ def test_large_float32_long_row_reduction():
 def hard_features(rng, n, c, family):
     """Features whose inner products make hard problems (issue 8): position norms that vary
     widely, so that JV's column reduction leaves almost every row free and the solver takes
-    its auction warm start (from n = 64 on)."""
+    its auction warm start: one fine phase where no outliers dominate the costs (gamma,
+    lowrank; below n = 1024), the epsilon-scaling schedule from n = 64 where they do
+    (tokens), JV's own start below 64 with outliers."""
     x = np.maximum(rng.standard_normal((n, c)), 0)
     if family == "gamma":
         return x * rng.gamma(2.0, 1.0, size=(n, 1))
@@ -326,7 +328,7 @@ def test_hard_inner_product_costs(family, dtype):
     from semrsm_native import _testing
 
     rng = np.random.default_rng(zlib.crc32(family.encode()) + np.dtype(dtype).itemsize)
-    for n in (64, 100, 197, 260):
+    for n in (20, 49, 64, 100, 197, 260):
         a = (hard_features(rng, n, 48, family) @ hard_features(rng, n, 48, family).T).astype(dtype)
         check_against_scipy(a, True)
         check_against_scipy(-a, False)
@@ -334,6 +336,13 @@ def test_hard_inner_product_costs(family, dtype):
         col4row, obj = _testing.lap_solve_square_inplace(a.copy(), True)
         assert_valid(col4row, n, n)
         assert abs(obj - ref) <= tolerance(a)
+
+
+def test_hard_costs_beyond_the_single_phase_start():
+    # From n = 1024 the gamma family takes the epsilon-scaling schedule again.
+    rng = np.random.default_rng(1030)
+    a = (hard_features(rng, 1030, 16, "gamma") @ hard_features(rng, 1030, 16, "gamma").T)
+    check_against_scipy(a.astype(np.float32), True)
 
 
 def test_hard_costs_with_forbidden_entries_and_batches():

@@ -1,6 +1,7 @@
 // Warm start of the exact solver on hard square problems: a short auction with epsilon
-// scaling (Bertsekas 1988) in place of JV's augmenting row reduction, then the duals made
-// feasible and the assignment tight, so that shortest augmenting paths finish the solve.
+// scaling (Bertsekas 1988), or a single phase at a fine epsilon where no outliers dominate
+// the costs, in place of JV's augmenting row reduction, then the duals made feasible and the
+// assignment tight, so that shortest augmenting paths finish the solve.
 //
 // Why: on inner-product costs of real features (position norms that vary widely, see
 // benchmarks/families.py) most rows prefer the same few columns. JV's column reduction then
@@ -27,7 +28,6 @@
 
 #include "core/lap/kernels.hpp"
 #include "core/lap/scratch.hpp"
-#include "core/status.hpp"
 
 namespace semrsm::lap::detail {
 
@@ -37,9 +37,20 @@ struct AuctionStart {
   // Used when more than this fraction of the rows won no column minimum (the hard case;
   // i.i.d. ReLU and uniform costs stay below 0.8, the hard families above 0.9 from S = 196).
   static constexpr double kFreeFraction = 0.85;
-  // Below this size JV's own initialisation is faster (S = 49: the auction start costs
-  // 1.1-2x the whole solve, with or without the row reduction).
+  // Below this size the epsilon-scaling schedule costs more than it saves (S = 49: 1.1-2x
+  // the whole solve): such problems take the single-phase start or JV's own initialisation.
   static constexpr int64_t kMinSize = 64;
+  // A problem below kSingleMaxSize whose cost spread is within kOutlierSpread typical row
+  // ranges has no outlier rows or columns whose prices must move far: one auction phase at
+  // epsilon = kEpsSingle x typical / n replaces the schedule. Measured on the gamma / photo
+  // families against the schedule (JV's initialisation at S = 49), both SIMD paths: S = 49
+  // 0.63-0.7x / 0.92-0.95x, S = 196 0.69-0.74x / 0.91-1.04x, S = 400-784 0.92-1.0x; at
+  // S = 3136 gamma 0.9x but photo 1.05-1.07x, hence the cap. Outlier tokens (spread 17-60x
+  // typical) need the schedule's large first steps: one fine phase made them 1.3-2.7x slower.
+  // kEpsSingle: 1 beat 0.5, 2 and 4 (S = 49..784).
+  static constexpr double kOutlierSpread = 10.0;
+  static constexpr double kEpsSingle = 1.0;
+  static constexpr int64_t kSingleMaxSize = 1024;
   // First epsilon relative to the spread of all costs, last relative to the median row
   // range, and the factor between phases (measured: 1e-3 beats 3e-3 and 3e-4, 0.25 beats
   // 0.1, 7 beats 5 and 10).
@@ -51,7 +62,6 @@ struct AuctionStart {
 // Whether the warm start pays on a square problem after the column reduction; `matches[i]`
 // is the number of columns whose minimum row i holds.
 inline bool auction_start_pays(const int32_t* matches, int64_t n) {
-  if (n < AuctionStart::kMinSize) return false;
   int64_t unmatched = 0;
   for (int64_t i = 0; i < n; ++i) unmatched += matches[i] == 0;
   return static_cast<double>(unmatched) > AuctionStart::kFreeFraction * static_cast<double>(n);
@@ -88,8 +98,9 @@ void row_range(const W* c, int64_t n, W* lo, W* hi) {
 
 // The warm start on an n x n min-sense matrix c without forbidden entries, from the column
 // reduction's duals v. Overwrites col4row / row4col and v; writes the rows left free to
-// free_rows. Returns Status::infeasible only when the spread of the costs is not finite (the
-// caller then takes JV's path).
+// free_rows. Returns false, having changed nothing, where it does not apply (the caller then
+// takes JV's path): a spread of the costs that is not finite, or a problem below kMinSize
+// whose spread is dominated by outliers.
 // One forward-auction phase at step e (Bertsekas 1988): every row starts unassigned, the
 // prices v carry over; the unassigned rows wait in a FIFO ring (at most n at a time). A row
 // with a single finite choice bids big_step. Shared by the warm start below and the top-k
@@ -127,9 +138,9 @@ inline void auction_phase(const W* c, W* v, int64_t n, W e, W big_step, int32_t*
 }
 
 template <class W>
-Status auction_start(const W* c, int64_t n, W* v, int32_t* col4row, int32_t* row4col,
-                     int32_t* free_rows, int64_t* n_free, AuctionStartScratch<W>& scratch,
-                     const Kernels<W, W>& K) {
+bool auction_start(const W* c, int64_t n, W* v, int32_t* col4row, int32_t* row4col,
+                   int32_t* free_rows, int64_t* n_free, AuctionStartScratch<W>& scratch,
+                   const Kernels<W, W>& K) {
   constexpr W kInf = std::numeric_limits<W>::infinity();
   scratch.ring.resize(n);
   scratch.u.resize(n);
@@ -142,21 +153,31 @@ Status auction_start(const W* c, int64_t n, W* v, int32_t* col4row, int32_t* row
   // tokens: 5x fewer bids than a start at the typical scale); the median over rows of the
   // row range sets the last, so that the typical rows end near-optimal whatever a few
   // outliers weigh. u holds the row ranges for the median.
-  W lo = kInf, hi = -kInf;
+  W lo = kInf, hi = -kInf, cost_lo = kInf;
   for (int64_t j = 0; j < n; ++j) lo = v[j] < lo ? v[j] : lo;
   for (int64_t i = 0; i < n; ++i) {
     W rlo, rhi;
     row_range(c + i * n, n, &rlo, &rhi);
     u[i] = rhi - rlo;
     hi = rhi > hi ? rhi : hi;
+    cost_lo = rlo < cost_lo ? rlo : cost_lo;
   }
   const W spread = hi - lo;
-  if (!(spread < kInf)) return Status::infeasible;
+  const W cost_spread = hi - cost_lo;  // of the costs themselves, for the outlier test
+  if (!(spread < kInf)) return false;
   const W big_step = spread > W(0) ? spread : W(1);  // a row with a single finite choice
   std::nth_element(u, u + n / 2, u + n);
   const W typical = u[n / 2] > W(0) ? u[n / 2] : big_step;
   double eps = AuctionStart::kEpsFirst * static_cast<double>(big_step);
-  const double eps_last = AuctionStart::kEpsLast * static_cast<double>(typical);
+  double eps_last = AuctionStart::kEpsLast * static_cast<double>(typical);
+  const bool no_outliers = static_cast<double>(cost_spread) <=
+                           AuctionStart::kOutlierSpread * static_cast<double>(typical);
+  if (no_outliers && n < AuctionStart::kSingleMaxSize) {  // one phase (see AuctionStart)
+    eps = AuctionStart::kEpsSingle * static_cast<double>(typical) / static_cast<double>(n);
+    eps_last = eps;
+  } else if (n < AuctionStart::kMinSize) {
+    return false;
+  }
   for (;;) {
     auction_phase(c, v, n, static_cast<W>(eps), big_step, col4row, row4col, ring, K);
     if (eps <= eps_last) break;
@@ -202,7 +223,7 @@ Status auction_start(const W* c, int64_t n, W* v, int32_t* col4row, int32_t* row
     free_rows[nf++] = static_cast<int32_t>(i);
   }
   *n_free = nf;
-  return Status::ok;
+  return true;
 }
 
 }  // namespace semrsm::lap::detail

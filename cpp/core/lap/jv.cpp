@@ -6,8 +6,9 @@
 // as the rectangular optimality conditions require (Crouse, IEEE TAES 52(4), 2016).
 // Hard square problems (the column reduction leaves almost every row without a column
 // minimum, as inner products of real features do) replace the reduction transfer and the
-// augmenting row reduction by a short epsilon-scaling auction (auction_start.hpp), whose
-// prices, made feasible and tight, start the augmentation phase.
+// augmenting row reduction by a short auction (auction_start.hpp: one fine phase, or an
+// epsilon-scaling schedule from S = 64 where outliers dominate the costs), whose prices,
+// made feasible and tight, start the augmentation phase.
 //
 // Names follow the papers: v (column duals; row duals u stay implicit, u_i = c_i,col4row[i]
 // - v_col4row[i] for assigned rows), col4row, row4col, d (Dijkstra distances), path.
@@ -238,7 +239,7 @@ Status jv_solve(const W* c, int64_t nr, int64_t nc, JvScratch& scratch, bool den
     if (st != Status::ok) return st;
     bool started = dense && auction_start_pays(matches, nr) &&
                    auction_start(c, nr, s.v, s.col4row, s.row4col, free_rows, &nf,
-                                 duals.start, *s.K) == Status::ok;
+                                 duals.start, *s.K);
     if (!started) st = reduction_transfer_and_arr(s, free_rows, &nf, matches);
     if (st != Status::ok) return st;
   } else {
