@@ -7,18 +7,19 @@ vector tails and the short-row fallbacks."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import semrsm_native
 from semrsm_native import _testing
 
-LEVELS = {"scalar": 0, "avx2": 2, "avx512": 3}
-BEST = LEVELS.get(semrsm_native.build_info()["simd"], 1)
-# Levels above the CPU's would silently run a lower one again: not parametrised.
-AVAILABLE = [name for name, lv in LEVELS.items() if lv <= BEST]
+sys.path.insert(0, str(Path(__file__).parent))  # the shared helpers (importlib import mode)
+from _simd_levels import LEVELS, skip_unless_available  # noqa: E402
+
 INF = np.inf
 
 
@@ -29,7 +30,7 @@ def on_every_level(max_examples):
     def wrap(test):
         test = given(data=st.data())(settings(max_examples=max_examples, deadline=None)(test))
         test = pytest.mark.parametrize("dtype", [np.float32, np.float64])(test)
-        return pytest.mark.parametrize("level", AVAILABLE)(test)
+        return pytest.mark.parametrize("level", list(LEVELS))(test)
 
     return wrap
 
@@ -60,6 +61,7 @@ def first_two(x):
 
 @on_every_level(150)
 def test_two_min(level, dtype, data):
+    skip_unless_available(level)
     c, v, _ = data.draw(rows(dtype))
     u1, j1, u2, j2 = _testing.lap_two_min(c, v, LEVELS[level])
     x = reduced(c, v)
@@ -75,6 +77,7 @@ def test_two_min(level, dtype, data):
 
 @on_every_level(150)
 def test_bid(level, dtype, data):
+    skip_unless_available(level)
     c, v, _ = data.draw(rows(dtype))
     u1, j1, u2 = _testing.lap_bid(c, v, LEVELS[level])
     x = reduced(c, v)
@@ -83,13 +86,14 @@ def test_bid(level, dtype, data):
     assert u2 == (np.sort(x)[1] if x.size > 1 else INF)  # u1 again when the minimum repeats
 
 
-@pytest.mark.parametrize("level", AVAILABLE)
+@pytest.mark.parametrize("level", list(LEVELS))
 @pytest.mark.parametrize("types", [(np.float32, np.float32), (np.float64, np.float64),
                                    (np.float32, np.float64)])
 @pytest.mark.parametrize("fused", [True, False])
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_relax(level, types, fused, data):
+    skip_unless_available(level)
     tc, tw = types
     c, _, rng = data.draw(rows(tc))
     n = c.size
@@ -121,6 +125,7 @@ def test_relax(level, types, fused, data):
 
 @on_every_level(100)
 def test_col_min(level, dtype, data):
+    skip_unless_available(level)
     c, _, rng = data.draw(rows(dtype))
     n = c.size
     v = np.where(rng.random(n) < 0.2, INF, rng.integers(-3, 4, n)).astype(dtype)

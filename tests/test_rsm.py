@@ -18,6 +18,7 @@ from semrsm_native import _testing, semantic_rsm, spatio_semantic_rsm
 
 sys.path.insert(0, str(Path(__file__).parent))
 import rsm_reference as ref  # noqa: E402
+from _simd_levels import LEVELS, skip_unless_available  # noqa: E402
 
 KERNELS = ["linear", "cosine", "rbf"]
 
@@ -357,22 +358,13 @@ def test_cuda_request_without_backend():
 # ---------------------------------------------------------------------------------------
 # SIMD paths, GIL, Ctrl-C
 
-LEVELS = {"scalar": 0, "avx2": 2, "avx512": 3}
-
-
-def _skip_unless_available(level):
-    # The core lowers a level the CPU lacks to the best it has, so a case asking for AVX-512
-    # on an AVX2 machine would silently test AVX2 again: skip it instead.
-    best = semrsm_native.build_info()["simd"]
-    if LEVELS[level] > LEVELS.get(best, 1):
-        pytest.skip(f"SIMD level {level} not available here (best: {best})")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("level", list(LEVELS))
 @pytest.mark.parametrize("layout", [0, 1])
 def test_cost_gemm_every_simd_level(dtype, level, layout):
-    _skip_unless_available(level)
+    skip_unless_available(level)
     rng = np.random.default_rng(16)
     tol_ = 1e-5 if dtype == np.float32 else 1e-12
     for sx, sy, c in [(49, 49, 67), (13, 30, 5), (1, 1, 1), (37, 3, 700), (5, 4, 0)]:
@@ -393,7 +385,7 @@ def test_cost_gemm_every_simd_level(dtype, level, layout):
 
 @pytest.mark.parametrize("level", list(LEVELS))
 def test_engine_under_each_simd_env(level):
-    _skip_unless_available(level)
+    skip_unless_available(level)
     code = textwrap.dedent(
         """
         import sys, numpy as np

@@ -69,6 +69,19 @@ py::tuple lap_batch_optimal_logged(py::array_t<T, py::array::c_style> cost,
   return py::make_tuple(col4row, objective, blocks);
 }
 
+// A SIMD level asked for by a test, lowered to what this CPU and SEMRSM_SIMD allow.
+SimdLevel lowered(int simd) {
+  return static_cast<SimdLevel>(std::min(simd, static_cast<int>(simd_level())));
+}
+
+// A fresh copy of a 1-D array, for a kernel to update in place.
+template <class T>
+py::array_t<T> copy_of(const py::array_t<T, py::array::c_style>& a) {
+  py::array_t<T> out(a.size());
+  std::copy(a.data(), a.data() + a.size(), out.mutable_data());
+  return out;
+}
+
 // The cost GEMM alone: the (rows x cols) block of X Y^T (or of the cosines of the concept
 // vectors) for two single samples, computed by the kernels of SIMD level `simd` (lowered to
 // what this CPU and SEMRSM_SIMD allow), so tests reach every compiled path.
@@ -109,8 +122,7 @@ py::array_t<T> rsm_cost_block(py::array_t<T, py::array::c_style> x,
     sq(x.data(), Sx, sx);
     sq(y.data(), Sy, sy);
   }
-  const int asked = std::min(simd, static_cast<int>(simd_level()));
-  const rsm::GemmKernels<T>& K = rsm::gemm_kernels<T>(static_cast<SimdLevel>(asked));
+  const rsm::GemmKernels<T>& K = rsm::gemm_kernels<T>(lowered(simd));
   std::vector<T> pa(static_cast<size_t>(K.packed_a_size(nr, C))),
       pb(static_cast<size_t>(K.packed_b_size(nc, C)));
   K.pack_a(x.data(), lay, Sx, C, rows, nr, cosine ? sx.data() : nullptr, pa.data());
@@ -120,14 +132,12 @@ py::array_t<T> rsm_cost_block(py::array_t<T, py::array::c_style> x,
   return out;
 }
 
-
-// The exact solver's row kernels (core/lap/kernels.hpp) of SIMD level `simd` (lowered to what
-// the CPU has), one call each on copies of the caller's arrays, so that tests can hold every
-// level to the scalar kernels on rows with ties and forbidden entries.
+// The exact solver's row kernels (core/lap/kernels.hpp) of SIMD level `simd` (lowered),
+// one call each on copies of the caller's arrays, so that tests can hold every level to the
+// scalar kernels on rows with ties and forbidden entries.
 template <class Tc, class W>
-const lap::detail::Kernels<Tc, W> lap_kernels_at(int simd) {
-  return lap::detail::kernels_for<Tc, W>(
-      static_cast<SimdLevel>(std::min(simd, static_cast<int>(simd_level()))));
+lap::detail::Kernels<Tc, W> lap_kernels_at(int simd) {
+  return lap::detail::kernels_for<Tc, W>(lowered(simd));
 }
 
 template <class T>
@@ -161,10 +171,8 @@ py::tuple lap_relax(py::array_t<Tc, py::array::c_style> c, py::array_t<W, py::ar
   const int64_t n = c.size();
   if (v.size() != n || d.size() != n || path.size() != n || row4col.size() != n)
     throw py::value_error("arrays differ in length");
-  py::array_t<W> d_out(n);
-  py::array_t<int32_t> path_out(n);
-  std::copy(d.data(), d.data() + n, d_out.mutable_data());
-  std::copy(path.data(), path.data() + n, path_out.mutable_data());
+  py::array_t<W> d_out = copy_of(d);
+  py::array_t<int32_t> path_out = copy_of(path);
   const auto K = lap_kernels_at<Tc, W>(simd);
   int64_t jmin = -2;
   const W mu = fused ? K.relax_argmin(c.data(), v.data(), d_out.mutable_data(),
@@ -180,10 +188,8 @@ py::tuple lap_col_min(py::array_t<T, py::array::c_style> c, py::array_t<T, py::a
                       py::array_t<int32_t, py::array::c_style> arg, T h, int32_t i, int simd) {
   const int64_t n = c.size();
   if (v.size() != n || arg.size() != n) throw py::value_error("arrays differ in length");
-  py::array_t<T> v_out(n);
-  py::array_t<int32_t> arg_out(n);
-  std::copy(v.data(), v.data() + n, v_out.mutable_data());
-  std::copy(arg.data(), arg.data() + n, arg_out.mutable_data());
+  py::array_t<T> v_out = copy_of(v);
+  py::array_t<int32_t> arg_out = copy_of(arg);
   lap_kernels_at<T, T>(simd).col_min(c.data(), v_out.mutable_data(), arg_out.mutable_data(), n,
                                      h, i);
   return py::make_tuple(v_out, arg_out);

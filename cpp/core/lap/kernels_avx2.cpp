@@ -161,6 +161,16 @@ SEMRSM_AVX2 int64_t argmin_free(const W* d, const int32_t* row4col, int64_t n, W
   return scalar::argmin_free_from<W>(d, row4col, k, n, mu, first);
 }
 
+// The lowest index among the lanes whose value equals x (indices travel as T, exact below
+// 2^24; 2^24 where no lane does).
+template <class T>
+SEMRSM_AVX2 inline int64_t first_index_at(typename Lanes<T>::V values, typename Lanes<T>::V idx,
+                                          T x) {
+  using X = Lanes<T>;
+  const typename X::V none = X::set1(T(int64_t{1} << 24));
+  return static_cast<int64_t>(X::reduce_min(X::blend(none, idx, X::eq(values, X::set1(x)))));
+}
+
 // two_min (see kernels.hpp): per lane the first two entries in (value, index) order; the
 // global first two are among the lanes' first two and the scalar tail, merged in that order.
 template <class T>
@@ -188,16 +198,13 @@ SEMRSM_AVX2 void two_min(const T* c, const T* v, int64_t n, T* u1, int64_t* j1, 
   // lanes mispredicts: with it two_min took 57% of an S = 49 solve on i.i.d. costs, and the
   // solve was 1.6x slower.)
   using V = typename X::V;
-  const V big = X::set1(T(int64_t{1} << 24));
   T ra = X::reduce_min(a);
   if (!(ra < kInf)) return scalar::two_min<T, T>(c, v, n, u1, j1, u2, j2);  // no finite lane
-  int64_t ja = static_cast<int64_t>(X::reduce_min(X::blend(big, ia, X::eq(a, X::set1(ra)))));
+  int64_t ja = first_index_at<T>(a, ia, ra);
   const V other = X::neq(ia, X::set1(static_cast<T>(ja)));  // lanes but j1's
   const V cand = X::blend(b, a, other), icand = X::blend(ib, ia, other);
   T rb = X::reduce_min(cand);
-  int64_t jb = -1;
-  if (rb < kInf)
-    jb = static_cast<int64_t>(X::reduce_min(X::blend(big, icand, X::eq(cand, X::set1(rb)))));
+  int64_t jb = rb < kInf ? first_index_at<T>(cand, icand, rb) : -1;
   auto push = [&](T x, int64_t j) {  // lexicographic (value, index) insertion
     if (j < 0) return;
     if (ja < 0 || x < ra || (x == ra && j < ja)) {
@@ -313,8 +320,7 @@ SEMRSM_AVX2 void bid(const T* c, const T* v, int64_t n, T* u1, int64_t* j1, T* u
   // b and of the other lanes' a (an a equal to u1 elsewhere makes u2 = u1). With every lane
   // at +inf, ja stays -1 (the lanes hold index -1) and the tail decides.
   T ra = X::reduce_min(a);
-  int64_t ja = static_cast<int64_t>(
-      X::reduce_min(X::blend(X::set1(T(int64_t{1} << 24)), ia, X::eq(a, X::set1(ra)))));
+  int64_t ja = first_index_at<T>(a, ia, ra);  // -1 (the lanes' index) when all are +inf
   const V others = X::blend(X::set1(kInf), a, X::neq(ia, X::set1(static_cast<T>(ja))));
   T rb = X::reduce_min(X::min(b, others));
   for (; k < n; ++k) {  // the tail has higher indices: strict wins only
